@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Channels, publishers, subscribers and subscriber groups.
+ *
+ * A channel is a ring of `capacity` slots. Each slot is 64-byte aligned and
+ * holds an 8-byte stamp followed by the payload; the stamp says which
+ * sequence the slot holds and whether its write is complete:
+ *
+ *   0        never written
+ *   2s + 1   write of sequence s in progress
+ *   2s + 2   write of sequence s complete
+ *
+ * Stamps only grow within a slot. The publisher also stores the sequence of
+ * the last published message into a shared cursor on a cache line of its
+ * own; readers touch it only on slow paths (lag, latest, pending).
+ *
+ * Memory-order labels (each release/acquire edge and the two seqlock fences):
+ *
+ *   W1  publisher: stamp = 2s+1, relaxed
+ *   W2  publisher: release fence; orders W1 before the payload stores W3, so
+ *       a reader whose payload loads saw any new word also sees the odd (or a
+ *       later) stamp at R4. Pairs with R3.
+ *   W3  publisher: payload stores, relaxed 8-byte atomics
+ *   W4  publisher: stamp = 2s+2, release; publishes W3. Pairs with R1.
+ *   W5  publisher: cursor = s, release; publishes the slot to slow-path
+ *       readers of the cursor. Pairs with R6 (lag, latest, pending,
+ *       subscribe).
+ *   R1  reader: stamp load, acquire; pairs with W4.
+ *   R2  reader: payload loads, relaxed 8-byte atomics
+ *   R3  reader: acquire fence; keeps R2 before R4. Pairs with W2.
+ *   R4  reader: stamp re-load, relaxed; equal to R1 means R2 saw one
+ *       complete write (Boehm, "Can seqlocks get along with programming
+ *       language memory models?", 2012).
+ *   R5  reader: own position = c + 1, release; in a bounded channel this
+ *       tells the publisher the slot's reads are done. Pairs with G1.
+ *   R6  reader slow paths: cursor load, acquire; pairs with W5.
+ *   G1  publisher gate scan (bounded): tracker loads, acquire, under the
+ *       registration lock; pairs with R5. Only after G1 may a slot be reused.
+ *   C1  publisher close: closed = 1, release, after its last W5. Pairs with
+ *       C2.
+ *   C2  reader miss path: closed load, acquire; after it the stamps are
+ *       final, so a slot still below the expected stamp is CLOSED.
+ *
+ * Under ThreadSanitizer, which does not model fences, W3 stores are release
+ * and R2 loads are acquire instead of W2 and R3 (at least as strong).
+ *
+ * Sequences are 64-bit and never wrap in practice (584 years at 1 ns per
+ * message); stamp arithmetic (2s + 2) relies on s < 2^63.
+ *
+ * Thread contract: channel-level calls (create, release, subscribe,
+ * publisher_open, getters on the channel) are thread-safe. A publisher,
+ * subscriber or group handle is used by one thread at a time; different
+ * handles may be used concurrently from different threads. Handles keep the
+ * channel alive: its memory is freed when the last of the channel reference,
+ * the publisher and the subscribers is released, in any order.
+ *
+ * Structs below that the inline hot paths touch are visible so the compiler
+ * can inline publish and try_recv; their fields are private and may change
+ * between releases (the SONAME changes with them).
+ */
+#ifndef PHOTON_CHANNEL_H
+#define PHOTON_CHANNEL_H
+
+#include <string.h>
+
+#include <photon/common.h>
+
+PHOTON__EXTERN_C_BEGIN
+
+struct photon_channel;
+struct photon_wait;
+
+/* Flags of struct photon_opts. */
+enum photon_flags {
+	/* Lossless: at most capacity - watermark messages outstanding. */
+	PHOTON_BOUNDED = 1u << 0,
+	/* Several publisher handles (not available yet: PHOTON_ENOTSUP). */
+	PHOTON_MPMC = 1u << 1,
+	/* Ring on 2 MiB hugetlb pages, strict (not available yet). */
+	PHOTON_HUGEPAGES = 1u << 2,
+	/* Transparent huge pages; fallback of PHOTON_HUGEPAGES (not yet). */
+	PHOTON_THP = 1u << 3,
+	/* Lock the ring in RAM at creation (not available yet). */
+	PHOTON_MLOCK = 1u << 4,
+	/* Touch every page of the ring at creation (not available yet). */
+	PHOTON_PREFAULT = 1u << 5,
+	/* Place the ring on opts.numa_node (not available yet). */
+	PHOTON_NUMA = 1u << 6
+};
+
+/*
+ * Channel options. A zeroed struct with capacity and msg_size set is a valid
+ * lossy channel. The struct only grows at the end, into `reserved`, which
+ * must be zero.
+ */
+struct photon_opts {
+	size_t capacity;  /* slots; a power of two, at least 2 */
+	size_t msg_size;  /* bytes per message, 1 .. PHOTON_MSG_SIZE_MAX */
+	size_t watermark; /* bounded only: headroom kept free, < capacity */
+	unsigned flags;   /* enum photon_flags */
+	int numa_node;    /* with PHOTON_NUMA */
+	uint64_t reserved[6];
+};
+
+/* Private: the publishing thread's state; see the top comment. */
+struct photon_publisher {
+	unsigned char *slots;
+	uint64_t mask;
+	uint64_t stride;   /* bytes per slot, a multiple of 64 */
+	uint64_t msg_size; /* bytes copied per message */
+	uint64_t seq;      /* next sequence = messages published */
+	uint64_t limit;    /* publish may go on while seq < limit */
+	struct photon__atomic64 *cursor;
+	struct photon_channel *channel;
+} PHOTON__ALIGNED(PHOTON_CACHE_LINE);
+
+/*
+ * Private: a reader's state. The first line is written only by the reading
+ * thread; in a bounded channel the publisher also reads `pos` (the tracker),
+ * so the struct is aligned and padded to keep other threads' writes away.
+ */
+struct photon_subscriber {
+	struct photon__atomic64 pos; /* next sequence to read */
+	unsigned char *slots;
+	uint64_t mask;
+	uint64_t stride;
+	uint64_t msg_size;
+	const struct photon__atomic64 *closed;
+	const struct photon__atomic64 *cursor;
+	struct photon_channel *channel;
+	/* Slow-path state, written only by the reading thread. */
+	uint64_t capacity;
+	uint64_t start;	       /* pos when subscribed */
+	uint64_t members;      /* 1, or n for a group */
+	struct photon__atomic64 lagged;	      /* messages skipped */
+	struct photon__atomic64 jumped;	      /* passed over by latest() */
+	struct photon__atomic64 last_skipped; /* of the last LAGGED */
+	int registered; /* holds a tracker slot in a bounded channel */
+} PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
+
+/* Private: a group is one cursor for n logical consumers. */
+struct photon_group {
+	struct photon_subscriber sub;
+};
+
+PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, pos) == 0,
+		      "the tracker word opens the subscriber");
+PHOTON__STATIC_ASSERT(sizeof(struct photon_subscriber) %
+				      PHOTON__FALSE_SHARING_RANGE ==
+			      0,
+		      "subscribers do not share a line pair");
+PHOTON__STATIC_ASSERT(sizeof(struct photon__atomic64) == 8,
+		      "an atomic word is 8 bytes");
+
+/* Offset of the payload in a slot: right after the 8-byte stamp. */
+#define PHOTON_SLOT_PAYLOAD_OFFSET 8
+
+/* ---- channels ---- */
+
+/*
+ * Creates a lossy channel: publish never blocks and overwrites the oldest
+ * slot; a reader that falls a whole ring behind gets PHOTON_LAGGED.
+ * capacity: power of two >= 2; msg_size: 1 .. PHOTON_MSG_SIZE_MAX.
+ * Returns PHOTON_OK, PHOTON_EINVAL or PHOTON_ENOMEM.
+ */
+PHOTON_API int photon_channel_create(struct photon_channel **out,
+				     size_t capacity, size_t msg_size);
+
+/*
+ * Creates a bounded (lossless) channel: at most capacity - watermark
+ * messages may be outstanding (published and not yet read by the slowest
+ * subscriber). 0 <= watermark < capacity.
+ */
+PHOTON_API int photon_channel_create_bounded(struct photon_channel **out,
+					     size_t capacity, size_t msg_size,
+					     size_t watermark);
+
+/* Creates a channel from options; unknown flag bits are PHOTON_EINVAL. */
+PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
+					  const struct photon_opts *opts);
+
+/* Short form of PHOTON_MPMC (not available yet: PHOTON_ENOTSUP). */
+PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
+					  size_t capacity, size_t msg_size);
+
+/*
+ * Drops the creator's reference. The memory lives on while a publisher or a
+ * subscriber of the channel is open. NULL is a no-op.
+ */
+PHOTON_API void photon_channel_release(struct photon_channel *ch);
+
+/* Takes one more reference, released with photon_channel_release(). */
+PHOTON_API struct photon_channel *photon_channel_retain(struct photon_channel *ch);
+
+/* Getters; 0 for NULL. */
+PHOTON_API size_t photon_channel_capacity(const struct photon_channel *ch);
+PHOTON_API size_t photon_channel_msg_size(const struct photon_channel *ch);
+PHOTON_API size_t photon_channel_watermark(const struct photon_channel *ch);
+PHOTON_API unsigned photon_channel_flags(const struct photon_channel *ch);
+PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch);
+/* 1 once the publisher closed the channel. */
+PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch);
+
+/* ---- publisher ---- */
+
+/*
+ * Opens the channel's single publisher. PHOTON_EBUSY if one is already open,
+ * PHOTON_CLOSED if the channel was closed. The handle is used by one thread
+ * at a time and runs concurrently with any number of subscribers.
+ */
+PHOTON_API int photon_publisher_open(struct photon_channel *ch,
+				     struct photon_publisher **out);
+
+/*
+ * Closes the channel for good: subscribers drain what was published, then
+ * every read returns PHOTON_CLOSED. Frees the handle. NULL is a no-op.
+ */
+PHOTON_API void photon_publisher_close(struct photon_publisher *p);
+
+/*
+ * Publishes one message of msg_size bytes read from msg. Lossy: never
+ * blocks. Bounded: waits for room (spinning, then pausing).
+ * Returns PHOTON_OK or PHOTON_EINVAL.
+ */
+PHOTON_API int photon_publish(struct photon_publisher *p, const void *msg);
+
+/* As photon_publish, but PHOTON_FULL (nothing written) instead of waiting. */
+PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg);
+
+/*
+ * Publishes count messages stored back to back at msgs (count * msg_size
+ * bytes). The cursor advances after every message, and backpressure applies
+ * per message. count == 0 is a no-op.
+ */
+PHOTON_API int photon_publish_batch(struct photon_publisher *p,
+				    const void *msgs, size_t count);
+
+/* Messages published so far (the next sequence). 0 for NULL. */
+PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p);
+
+/* The channel of a handle (no new reference). */
+PHOTON_API struct photon_channel *
+photon_publisher_channel(const struct photon_publisher *p);
+
+/* ---- subscribers ---- */
+
+/* Subscribes to messages published from now on. Thread-safe. */
+PHOTON_API int photon_subscribe(struct photon_channel *ch,
+				struct photon_subscriber **out);
+
+/*
+ * Subscribes from the oldest message still held (bounded: from the oldest
+ * message the publisher may still rely on; see the README).
+ */
+PHOTON_API int photon_subscribe_from_oldest(struct photon_channel *ch,
+					    struct photon_subscriber **out);
+
+/* Closes the subscriber; in a bounded channel it stops gating at once. */
+PHOTON_API void photon_subscriber_close(struct photon_subscriber *s);
+
+/*
+ * Reads the next message into out (msg_size bytes). PHOTON_OK, PHOTON_EMPTY
+ * (nothing new), PHOTON_LAGGED (overrun: photon_subscriber_last_skipped()
+ * says by how many; the next call returns the oldest message held) or
+ * PHOTON_CLOSED. *out is unspecified unless PHOTON_OK. Never blocks.
+ */
+PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out);
+
+/*
+ * Waits for the next message with the default wait strategy (adaptive).
+ * Lag is counted but not returned. PHOTON_OK or PHOTON_CLOSED.
+ */
+PHOTON_API int photon_recv(struct photon_subscriber *s, void *out);
+
+/* As photon_recv with a wait strategy; NULL means the default. */
+PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
+				const struct photon_wait *w);
+
+/*
+ * Delivers the newest message not yet read and moves past everything older
+ * (not counted as lagged). PHOTON_OK, PHOTON_EMPTY or PHOTON_CLOSED.
+ */
+PHOTON_API int photon_latest(struct photon_subscriber *s, void *out);
+
+/* Messages published and not yet read, capped at the capacity. */
+PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s);
+
+/* Counters: skipped by the last LAGGED; delivered; skipped in total. */
+PHOTON_API uint64_t
+photon_subscriber_last_skipped(const struct photon_subscriber *s);
+PHOTON_API uint64_t photon_subscriber_received(const struct photon_subscriber *s);
+PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s);
+/* received / (received + lagged); 0.0 when nothing was seen. */
+PHOTON_API double
+photon_subscriber_receive_ratio(const struct photon_subscriber *s);
+
+/* ---- subscriber groups ---- */
+
+/*
+ * n logical consumers polled together by one thread at the cost of one:
+ * they share one cursor, so a read costs the same whatever n is. The group
+ * gates a bounded channel as one consumer, its counters count each message
+ * once. n == 0 is PHOTON_EINVAL. Starts with messages published from now on.
+ */
+PHOTON_API int photon_group_subscribe(struct photon_channel *ch, size_t n,
+				      struct photon_group **out);
+PHOTON_API void photon_group_close(struct photon_group *g);
+PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out);
+PHOTON_API int photon_group_recv(struct photon_group *g, void *out);
+PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
+				      const struct photon_wait *w);
+PHOTON_API size_t photon_group_size(const struct photon_group *g);
+PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g);
+PHOTON_API uint64_t photon_group_received(const struct photon_group *g);
+PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g);
+PHOTON_API double photon_group_receive_ratio(const struct photon_group *g);
+PHOTON_API uint64_t photon_group_pending(const struct photon_group *g);
+
+/* ---- slow paths of the inline code: internal, not for direct use ---- */
+
+PHOTON_API int photon__publisher_gate(struct photon_publisher *p, int wait);
+PHOTON_API int photon__subscriber_miss(struct photon_subscriber *s);
+
+/* ---- inline hot paths (used by the typed wrappers and the exports) ---- */
+
+#if PHOTON__TSAN
+#define PHOTON__PAYLOAD_STORE __ATOMIC_RELEASE
+#define PHOTON__PAYLOAD_LOAD __ATOMIC_ACQUIRE
+#else
+#define PHOTON__PAYLOAD_STORE __ATOMIC_RELAXED
+#define PHOTON__PAYLOAD_LOAD __ATOMIC_RELAXED
+#endif
+
+/*
+ * Writes sequence s into a slot: W1..W4. n is a compile-time constant in the
+ * typed wrappers, so the word loop unrolls. Never reads past n bytes of msg;
+ * the last partial word is zero-filled.
+ */
+PHOTON__INLINE void photon__slot_write(unsigned char *slot, const void *msg,
+				       size_t n, uint64_t s)
+{
+	struct photon__atomic64 *stamp = (struct photon__atomic64 *)slot;
+	uint64_t *w = (uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+	const unsigned char *src = (const unsigned char *)msg;
+	size_t i, words = n / 8, tail = n % 8;
+
+	PHOTON__STORE(stamp, 2 * s + 1, PHOTON__RELAXED); /* W1 */
+#if !PHOTON__TSAN
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* W2, pairs with R3 */
+#endif
+	for (i = 0; i < words; i++) { /* W3 */
+		uint64_t x;
+		memcpy(&x, src + 8 * i, 8);
+		__atomic_store_n(&w[i], x, PHOTON__PAYLOAD_STORE);
+	}
+	if (tail) {
+		uint64_t x = 0;
+		memcpy(&x, src + 8 * words, tail);
+		__atomic_store_n(&w[words], x, PHOTON__PAYLOAD_STORE);
+	}
+	PHOTON__STORE(stamp, 2 * s + 2, PHOTON__RELEASE); /* W4, pairs with R1 */
+}
+
+/* R2: copies n bytes of payload, never writing past n bytes of out. */
+PHOTON__INLINE void photon__slot_read(const unsigned char *slot, void *out,
+				      size_t n)
+{
+	const uint64_t *w =
+		(const uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+	unsigned char *dst = (unsigned char *)out;
+	size_t i, words = n / 8, tail = n % 8;
+
+	for (i = 0; i < words; i++) {
+		uint64_t x = __atomic_load_n(&w[i], PHOTON__PAYLOAD_LOAD);
+		memcpy(dst + 8 * i, &x, 8);
+	}
+	if (tail) {
+		uint64_t x = __atomic_load_n(&w[words], PHOTON__PAYLOAD_LOAD);
+		memcpy(dst + 8 * words, &x, tail);
+	}
+}
+
+/*
+ * Publishes msg (n bytes). wait != 0 waits for room in a bounded channel.
+ * A lossy channel's limit is UINT64_MAX, so the one compare below is the
+ * whole cost of backpressure for it.
+ */
+PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
+				     const void *msg, size_t n, int wait)
+{
+	uint64_t s = p->seq;
+
+	if (PHOTON__UNLIKELY(s >= p->limit)) {
+		int rc = photon__publisher_gate(p, wait);
+		if (rc != PHOTON_OK)
+			return rc;
+	}
+	photon__slot_write(p->slots + (s & p->mask) * p->stride, msg, n, s);
+	PHOTON__STORE(p->cursor, s, PHOTON__RELEASE); /* W5, pairs with R6 */
+	p->seq = s + 1;
+	return PHOTON_OK;
+}
+
+/*
+ * Reads the next message (n bytes) into out: R1..R5. The hot path touches
+ * only the slot's line and the subscriber's own line; everything else
+ * (lag, closed) is in photon__subscriber_miss().
+ */
+PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
+				      size_t n)
+{
+	uint64_t c = PHOTON__LOAD(&sub->pos, PHOTON__RELAXED); /* own field */
+	const unsigned char *slot = sub->slots + (c & sub->mask) * sub->stride;
+	const struct photon__atomic64 *stamp =
+		(const struct photon__atomic64 *)slot;
+	uint64_t want = 2 * c + 2;
+	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
+
+	if (PHOTON__LIKELY(s1 == want)) {
+		photon__slot_read(slot, out, n); /* R2 */
+#if !PHOTON__TSAN
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3, pairs with W2 */
+#endif
+		if (PHOTON__LIKELY(PHOTON__LOAD(stamp, PHOTON__RELAXED) ==
+				   s1)) { /* R4 */
+			/* R5, pairs with G1 */
+			PHOTON__STORE(&sub->pos, c + 1, PHOTON__RELEASE);
+			return PHOTON_OK;
+		}
+		/* Torn: overwritten while copying; the next call sees the lap. */
+		return PHOTON_EMPTY;
+	}
+	if (s1 < want && !PHOTON__LOAD(sub->closed, PHOTON__RELAXED))
+		return PHOTON_EMPTY;
+	{
+		int rc = photon__subscriber_miss(sub);
+		/* Never OK: lets the compiler see that OK means `out` was
+		 * written (no maybe-uninitialized in the typed wrappers). */
+		if (rc == PHOTON_OK)
+			__builtin_unreachable();
+		return rc;
+	}
+}
+
+PHOTON__EXTERN_C_END
+
+#endif /* PHOTON_CHANNEL_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared definitions of the public headers: the export macro, the status
+ * codes, and the small atomic layer the inline hot paths use.
+ *
+ * The headers must compile as C11 and as C++17. C++ has no _Atomic, so every
+ * atomic access in a header goes through the PHOTON__LOAD/STORE helpers below,
+ * which are the GCC/Clang __atomic builtins on plain fixed-width integers and
+ * name their memory order at every call site. Shared fields are wrapped in
+ * struct photon__atomic64 so that a plain read or write of one does not compile.
+ */
+#ifndef PHOTON_COMMON_H
+#define PHOTON_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <photon/version.h>
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "libphotonring needs GCC or Clang (the __atomic builtins)"
+#endif
+
+#ifdef __cplusplus
+#define PHOTON__EXTERN_C_BEGIN extern "C" {
+#define PHOTON__EXTERN_C_END }
+#define PHOTON__STATIC_ASSERT(c, msg) static_assert(c, msg)
+#else
+#define PHOTON__EXTERN_C_BEGIN
+#define PHOTON__EXTERN_C_END
+#define PHOTON__STATIC_ASSERT(c, msg) _Static_assert(c, msg)
+#endif
+
+/*
+ * Every public symbol carries PHOTON_API; the library is built with
+ * -fvisibility=hidden, so everything else stays internal. The same attribute
+ * serves the static and the shared library.
+ */
+#define PHOTON_API __attribute__((visibility("default")))
+
+#define PHOTON__INLINE static inline __attribute__((always_inline))
+#define PHOTON__UNUSED __attribute__((unused))
+#define PHOTON__LIKELY(x) __builtin_expect(!!(x), 1)
+#define PHOTON__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PHOTON__ALIGNED(n) __attribute__((aligned(n)))
+
+/*
+ * Two cache lines: shared fields written by different threads sit this far
+ * apart because the adjacent-line prefetcher pulls lines in pairs.
+ */
+#define PHOTON_CACHE_LINE 64
+#define PHOTON__FALSE_SHARING_RANGE 128
+
+/*
+ * The status codes. One table produces the constants and photon_strerror(),
+ * so the two cannot drift apart.
+ */
+#define PHOTON_STATUS_TABLE(X)                                                 \
+	X(PHOTON_OK, 0, "success")                                             \
+	X(PHOTON_EMPTY, -1, "nothing new to read yet")                         \
+	X(PHOTON_LAGGED, -2,                                                   \
+	  "the reader was overrun; messages were skipped")                     \
+	X(PHOTON_FULL, -3,                                                     \
+	  "bounded channel is full: the slowest consumer is too far behind")   \
+	X(PHOTON_CLOSED, -4,                                                   \
+	  "the channel is closed and every message has been read")             \
+	X(PHOTON_EINVAL, -5, "invalid argument")                               \
+	X(PHOTON_ENOMEM, -6, "out of memory")                                  \
+	X(PHOTON_EBUSY, -7, "resource busy")                                   \
+	X(PHOTON_ENOTSUP, -8, "not supported on this build or machine")        \
+	X(PHOTON_ETYPE, -9,                                                    \
+	  "topic exists with another message type or size")                   \
+	X(PHOTON_ESYS, -10, "an operating-system call failed (see errno)")
+
+#define PHOTON__STATUS_ENUM(name, value, text) name = value,
+enum photon_status { PHOTON_STATUS_TABLE(PHOTON__STATUS_ENUM) };
+#undef PHOTON__STATUS_ENUM
+
+/* Largest payload a channel accepts (1 MiB). */
+#define PHOTON_MSG_SIZE_MAX ((size_t)1 << 20)
+
+PHOTON__EXTERN_C_BEGIN
+
+/*
+ * Name of a status code, e.g. "nothing new to read yet". Never NULL, also for
+ * codes it does not know. Thread-safe.
+ */
+PHOTON_API const char *photon_strerror(int code);
+
+/*
+ * Detail of the calling thread's last failed control-plane call (create,
+ * open, subscribe, ...): what failed and what to do. "" when there was none.
+ * The hot path (publish, try_recv) never sets it. Thread-safe (per thread).
+ */
+PHOTON_API const char *photon_last_error_message(void);
+
+/* Run-time version, to compare with PHOTON_VERSION_* from the headers. */
+PHOTON_API unsigned photon_version(void);
+PHOTON_API const char *photon_version_string(void);
+
+PHOTON__EXTERN_C_END
+
+/* A 64-bit word shared between threads; only the helpers below touch it. */
+struct photon__atomic64 {
+	uint64_t v;
+};
+
+#define PHOTON__RELAXED __ATOMIC_RELAXED
+#define PHOTON__ACQUIRE __ATOMIC_ACQUIRE
+#define PHOTON__RELEASE __ATOMIC_RELEASE
+
+#define PHOTON__LOAD(a, order) __atomic_load_n(&(a)->v, order)
+#define PHOTON__STORE(a, val, order) __atomic_store_n(&(a)->v, (val), order)
+
+/*
+ * ThreadSanitizer does not model stand-alone fences. In TSan builds the two
+ * seqlock fences are replaced by release payload stores and acquire payload
+ * loads, which are at least as strong (SPEC 1.4).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define PHOTON__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PHOTON__TSAN 1
+#endif
+#endif
+#ifndef PHOTON__TSAN
+#define PHOTON__TSAN 0
+#endif
+
+#endif /* PHOTON_COMMON_H */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libphotonring: one producer, many consumers, every consumer sees every
+ * message, no locks. The only header a user needs.
+ */
+#ifndef PHOTON_PHOTON_H
+#define PHOTON_PHOTON_H
+
+#include <photon/version.h>
+#include <photon/common.h>
+#include <photon/channel.h>
+#include <photon/wait.h>
+#include <photon/bus.h>
+#include <photon/typed.h>
+
+#endif /* PHOTON_PHOTON_H */

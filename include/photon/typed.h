@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PHOTON_DEFINE_TYPED(prefix, T): typed wrappers whose payload size is the
+ * compile-time constant sizeof(T), so the word copy of publish and try_recv
+ * unrolls and inlines into the caller. T must be plain data: any bit pattern
+ * a torn read can produce must be a valid T (no pointers or enums the reader
+ * trusts before the stamp check).
+ *
+ * Generated (all static inline, marked unused so a file may use only some):
+ *
+ *   int prefix_channel_create(struct photon_channel **out, size_t capacity);
+ *   int prefix_channel_create_bounded(struct photon_channel **out,
+ *                                     size_t capacity, size_t watermark);
+ *   int prefix_bus_topic(struct photon_bus *bus, const char *topic,
+ *                        struct photon_channel **out);   type name "T"
+ *   int prefix_publish(struct photon_publisher *p, const T *msg);
+ *   int prefix_try_publish(struct photon_publisher *p, const T *msg);
+ *   int prefix_try_recv(struct photon_subscriber *s, T *out);
+ *   int prefix_recv(struct photon_subscriber *s, T *out);
+ *   int prefix_recv_with(struct photon_subscriber *s, T *out,
+ *                        const struct photon_wait *w);
+ *   int prefix_latest(struct photon_subscriber *s, T *out);
+ *
+ * Every call on a handle whose channel's msg_size is not sizeof(T) returns
+ * PHOTON_EINVAL. The receives copy through a local T and leave *out
+ * untouched unless they return PHOTON_OK. Thread contract as for the untyped
+ * calls.
+ */
+#ifndef PHOTON_TYPED_H
+#define PHOTON_TYPED_H
+
+#include <photon/channel.h>
+#include <photon/bus.h>
+
+#define PHOTON__TYPED_OK(h, x, T)                                              \
+	PHOTON__LIKELY((h) != NULL && (x) != NULL && (h)->msg_size == sizeof(T))
+
+#define PHOTON_DEFINE_TYPED(prefix, T)                                         \
+	PHOTON__UNUSED static inline int prefix##_channel_create(              \
+		struct photon_channel **out, size_t capacity)                  \
+	{                                                                      \
+		return photon_channel_create(out, capacity, sizeof(T));        \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_channel_create_bounded(      \
+		struct photon_channel **out, size_t capacity, size_t watermark) \
+	{                                                                      \
+		return photon_channel_create_bounded(out, capacity, sizeof(T), \
+						     watermark);               \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_bus_topic(                   \
+		struct photon_bus *bus, const char *topic,                     \
+		struct photon_channel **out)                                   \
+	{                                                                      \
+		return photon_bus_topic(bus, topic, sizeof(T), #T, out);       \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_publish(                     \
+		struct photon_publisher *p, const T *msg)                      \
+	{                                                                      \
+		if (!PHOTON__TYPED_OK(p, msg, T))                              \
+			return PHOTON_EINVAL;                                  \
+		return photon__publish_n(p, msg, sizeof(T), 1);                \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_try_publish(                 \
+		struct photon_publisher *p, const T *msg)                      \
+	{                                                                      \
+		if (!PHOTON__TYPED_OK(p, msg, T))                              \
+			return PHOTON_EINVAL;                                  \
+		return photon__publish_n(p, msg, sizeof(T), 0);                \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_try_recv(                    \
+		struct photon_subscriber *s, T *out)                           \
+	{                                                                      \
+		unsigned char tmp[sizeof(T)];                                  \
+		int rc;                                                        \
+		if (!PHOTON__TYPED_OK(s, out, T))                              \
+			return PHOTON_EINVAL;                                  \
+		rc = photon__try_recv_n(s, tmp, sizeof(T));                    \
+		if (rc == PHOTON_OK)                                           \
+			memcpy(out, tmp, sizeof(T));                           \
+		return rc;                                                     \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_recv_with(                   \
+		struct photon_subscriber *s, T *out,                           \
+		const struct photon_wait *w)                                   \
+	{                                                                      \
+		unsigned char tmp[sizeof(T)];                                  \
+		int rc;                                                        \
+		if (!PHOTON__TYPED_OK(s, out, T))                              \
+			return PHOTON_EINVAL;                                  \
+		rc = photon_recv_with(s, tmp, w);                              \
+		if (rc == PHOTON_OK)                                           \
+			memcpy(out, tmp, sizeof(T));                           \
+		return rc;                                                     \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_recv(                        \
+		struct photon_subscriber *s, T *out)                           \
+	{                                                                      \
+		return prefix##_recv_with(s, out, NULL);                       \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_latest(                      \
+		struct photon_subscriber *s, T *out)                           \
+	{                                                                      \
+		unsigned char tmp[sizeof(T)];                                  \
+		int rc;                                                        \
+		if (!PHOTON__TYPED_OK(s, out, T))                              \
+			return PHOTON_EINVAL;                                  \
+		rc = photon_latest(s, tmp);                                    \
+		if (rc == PHOTON_OK)                                           \
+			memcpy(out, tmp, sizeof(T));                           \
+		return rc;                                                     \
+	}                                                                      \
+	PHOTON__STATIC_ASSERT(sizeof(T) <= PHOTON_MSG_SIZE_MAX,                \
+			      #T " is larger than PHOTON_MSG_SIZE_MAX")
+
+#endif /* PHOTON_TYPED_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wait strategies for the blocking receives (photon_recv_with,
+ * photon_group_recv_with). A strategy only decides what a reader does
+ * between two empty polls; it never changes what is delivered.
+ */
+#ifndef PHOTON_WAIT_H
+#define PHOTON_WAIT_H
+
+#include <photon/common.h>
+
+PHOTON__EXTERN_C_BEGIN
+
+enum photon_wait_kind {
+	/*
+	 * Spin, then one PAUSE per poll, then bursts of PAUSEs: the default.
+	 * spin_iters bare polls (default 64), then yield_iters polls with one
+	 * PAUSE each (default 64), then 64 PAUSEs between polls.
+	 */
+	PHOTON_WAIT_ADAPTIVE = 0,
+	/* Bare spin: lowest wake-up latency, burns the core and its sibling. */
+	PHOTON_WAIT_BUSY_SPIN = 1,
+	/* One PAUSE (x86) / YIELD (AArch64) per poll. */
+	PHOTON_WAIT_YIELD_SPIN = 2,
+	/* 1, 2, 4 ... 64 PAUSEs between polls, doubling while empty. */
+	PHOTON_WAIT_BACKOFF_SPIN = 3
+};
+
+/*
+ * A wait strategy. A zeroed struct, a NULL pointer and zero iteration counts
+ * all mean the default (adaptive, 64 + 64). Another kind is PHOTON_EINVAL.
+ * Grows only at the end, into `reserved`, which must be zero.
+ */
+struct photon_wait {
+	enum photon_wait_kind kind;
+	uint32_t spin_iters;
+	uint32_t yield_iters;
+	uint32_t reserved[5];
+};
+
+/* Name of a strategy ("adaptive", ...); never NULL. */
+PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind);
+
+PHOTON__EXTERN_C_END
+
+#endif /* PHOTON_WAIT_H */

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring core: channel lifetime, the publisher and subscriber handles, the
+ * exported twins of the inline hot paths, and the readers' slow paths.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define PHOTON__KNOWN_FLAGS                                                    \
+	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP |        \
+	 PHOTON_MLOCK | PHOTON_PREFAULT | PHOTON_NUMA)
+
+/* The flags whose units have not landed yet. */
+#define PHOTON__PENDING_FLAGS                                                  \
+	(PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | PHOTON_MLOCK |          \
+	 PHOTON_PREFAULT | PHOTON_NUMA)
+
+/* Slot layout (SPEC 1.1): stamp at 0, payload right after it, whole lines. */
+struct photon__slot_header {
+	uint64_t stamp;
+	unsigned char payload[PHOTON_CACHE_LINE - 8];
+} PHOTON__ALIGNED(PHOTON_CACHE_LINE);
+PHOTON__STATIC_ASSERT(sizeof(struct photon__slot_header) == PHOTON_CACHE_LINE,
+		      "a slot header is one cache line");
+PHOTON__STATIC_ASSERT(offsetof(struct photon__slot_header, payload) ==
+			      PHOTON_SLOT_PAYLOAD_OFFSET,
+		      "the payload follows the 8-byte stamp");
+PHOTON__STATIC_ASSERT(PHOTON_MSG_SIZE_MAX % 8 == 0,
+		      "the largest payload is whole words");
+
+static uint64_t slot_stride(size_t msg_size)
+{
+	return (PHOTON_SLOT_PAYLOAD_OFFSET + msg_size + PHOTON_CACHE_LINE - 1) &
+	       ~(uint64_t)(PHOTON_CACHE_LINE - 1);
+}
+
+int photon__check_opts(const struct photon_opts *o)
+{
+	size_t i;
+
+	if (o->capacity < 2 || (o->capacity & (o->capacity - 1)) != 0)
+		return photon__fail(PHOTON_EINVAL,
+				    "capacity %zu: must be a power of two >= 2",
+				    o->capacity);
+	if (o->msg_size == 0 || o->msg_size > PHOTON_MSG_SIZE_MAX)
+		return photon__fail(PHOTON_EINVAL,
+				    "msg_size %zu: must be 1 .. %zu bytes",
+				    o->msg_size, (size_t)PHOTON_MSG_SIZE_MAX);
+	if (o->capacity > SIZE_MAX / slot_stride(o->msg_size))
+		return photon__fail(PHOTON_EINVAL,
+				    "capacity %zu x msg_size %zu overflows the "
+				    "ring size",
+				    o->capacity, o->msg_size);
+	if (o->flags & ~(unsigned)PHOTON__KNOWN_FLAGS)
+		return photon__fail(PHOTON_EINVAL, "unknown flags 0x%x",
+				    o->flags & ~(unsigned)PHOTON__KNOWN_FLAGS);
+	if (o->watermark >= o->capacity)
+		return photon__fail(PHOTON_EINVAL,
+				    "watermark %zu: must be below the capacity "
+				    "%zu",
+				    o->watermark, o->capacity);
+	if (o->watermark && !(o->flags & PHOTON_BOUNDED))
+		return photon__fail(PHOTON_EINVAL,
+				    "watermark %zu given for a lossy channel "
+				    "(set PHOTON_BOUNDED)",
+				    o->watermark);
+	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
+		if (o->reserved[i])
+			return photon__fail(PHOTON_EINVAL,
+					    "photon_opts.reserved must be zero");
+	if (o->flags & PHOTON__PENDING_FLAGS)
+		return photon__fail(PHOTON_ENOTSUP,
+				    "flags 0x%x are not available in this "
+				    "version of libphotonring",
+				    o->flags & PHOTON__PENDING_FLAGS);
+	return PHOTON_OK;
+}
+
+PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
+					  const struct photon_opts *opts)
+{
+	struct photon_channel *ch;
+	size_t bytes;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!out || !opts)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_channel_create: NULL argument");
+	rc = photon__check_opts(opts);
+	if (rc != PHOTON_OK)
+		return rc;
+
+	bytes = (sizeof(*ch) + PHOTON__FALSE_SHARING_RANGE - 1) &
+		~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1);
+	ch = aligned_alloc(PHOTON__FALSE_SHARING_RANGE, bytes);
+	if (!ch)
+		return photon__fail(PHOTON_ENOMEM,
+				    "out of memory for a channel");
+	memset(ch, 0, bytes);
+	ch->capacity = opts->capacity;
+	ch->mask = opts->capacity - 1;
+	ch->msg_size = opts->msg_size;
+	ch->stride = slot_stride(opts->msg_size);
+	ch->watermark = opts->watermark;
+	ch->flags = opts->flags;
+	rc = photon__ring_map(ch, (size_t)(ch->capacity * ch->stride));
+	if (rc != PHOTON_OK) {
+		free(ch);
+		return rc;
+	}
+	PHOTON__STORE(&ch->cursor, PHOTON__NONE, PHOTON__RELAXED);
+	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
+	photon__gate_init(ch);
+	*out = ch;
+	return PHOTON_OK;
+}
+
+PHOTON_API int photon_channel_create(struct photon_channel **out,
+				     size_t capacity, size_t msg_size)
+{
+	struct photon_opts o = { .capacity = capacity, .msg_size = msg_size };
+
+	return photon_channel_create_opts(out, &o);
+}
+
+PHOTON_API int photon_channel_create_bounded(struct photon_channel **out,
+					     size_t capacity, size_t msg_size,
+					     size_t watermark)
+{
+	struct photon_opts o = { .capacity = capacity,
+				 .msg_size = msg_size,
+				 .watermark = watermark,
+				 .flags = PHOTON_BOUNDED };
+
+	return photon_channel_create_opts(out, &o);
+}
+
+PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
+					  size_t capacity, size_t msg_size)
+{
+	struct photon_opts o = { .capacity = capacity,
+				 .msg_size = msg_size,
+				 .flags = PHOTON_MPMC };
+
+	return photon_channel_create_opts(out, &o);
+}
+
+struct photon_channel *photon__channel_ref(struct photon_channel *ch)
+{
+	__atomic_fetch_add(&ch->refs.v, 1, __ATOMIC_RELAXED);
+	return ch;
+}
+
+PHOTON_API struct photon_channel *photon_channel_retain(struct photon_channel *ch)
+{
+	return ch ? photon__channel_ref(ch) : NULL;
+}
+
+PHOTON_API void photon_channel_release(struct photon_channel *ch)
+{
+	if (!ch)
+		return;
+	/*
+	 * The last release frees. acq_rel: every handle's use of the channel
+	 * happens before the free (the usual reference-count pairing).
+	 */
+	if (__atomic_sub_fetch(&ch->refs.v, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	photon__gate_destroy(ch);
+	photon__ring_unmap(ch);
+	free(ch);
+}
+
+PHOTON_API size_t photon_channel_capacity(const struct photon_channel *ch)
+{
+	return ch ? (size_t)ch->capacity : 0;
+}
+
+PHOTON_API size_t photon_channel_msg_size(const struct photon_channel *ch)
+{
+	return ch ? (size_t)ch->msg_size : 0;
+}
+
+PHOTON_API size_t photon_channel_watermark(const struct photon_channel *ch)
+{
+	return ch ? (size_t)ch->watermark : 0;
+}
+
+PHOTON_API unsigned photon_channel_flags(const struct photon_channel *ch)
+{
+	return ch ? ch->flags : 0;
+}
+
+PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch)
+{
+	return ch ? ch->page_size : 0;
+}
+
+PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch)
+{
+	return ch ? PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE) != 0 : 0;
+}
+
+/* ---- publisher ---- */
+
+PHOTON_API int photon_publisher_open(struct photon_channel *ch,
+				     struct photon_publisher **out)
+{
+	struct photon_publisher *p;
+	uint64_t expect = 0;
+
+	if (!ch || !out)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_publisher_open: NULL argument");
+	*out = NULL;
+	if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE))
+		return photon__fail(PHOTON_CLOSED,
+				    "the channel was closed; open a new one");
+	if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect, 1,
+					 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return photon__fail(PHOTON_EBUSY,
+				    "the channel already has its publisher "
+				    "(single-producer channel)");
+	p = aligned_alloc(PHOTON__FALSE_SHARING_RANGE,
+			  (sizeof(*p) + PHOTON__FALSE_SHARING_RANGE - 1) &
+				  ~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1));
+	if (!p) {
+		PHOTON__STORE(&ch->publisher_taken, 0, PHOTON__RELEASE);
+		return photon__fail(PHOTON_ENOMEM,
+				    "out of memory for a publisher");
+	}
+	memset(p, 0, sizeof(*p));
+	p->slots = ch->slots;
+	p->mask = ch->mask;
+	p->stride = ch->stride;
+	p->msg_size = ch->msg_size;
+	p->cursor = &ch->cursor;
+	/* The first sequence after whatever an earlier holder published. */
+	p->seq = PHOTON__LOAD(&ch->cursor, PHOTON__ACQUIRE) + 1;
+	/* Lossy: never gated. Bounded: the first publish computes the gate. */
+	p->limit = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
+	p->channel = photon__channel_ref(ch);
+	*out = p;
+	return PHOTON_OK;
+}
+
+PHOTON_API void photon_publisher_close(struct photon_publisher *p)
+{
+	struct photon_channel *ch;
+
+	if (!p)
+		return;
+	ch = p->channel;
+	/* C1: after the last W5; pairs with C2 in photon__subscriber_miss. */
+	PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
+	free(p);
+	photon_channel_release(ch);
+}
+
+PHOTON_API int photon_publish(struct photon_publisher *p, const void *msg)
+{
+	if (PHOTON__UNLIKELY(!p || !msg))
+		return PHOTON_EINVAL;
+	return photon__publish_n(p, msg, p->msg_size, 1);
+}
+
+PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg)
+{
+	if (PHOTON__UNLIKELY(!p || !msg))
+		return PHOTON_EINVAL;
+	return photon__publish_n(p, msg, p->msg_size, 0);
+}
+
+PHOTON_API int photon_publish_batch(struct photon_publisher *p,
+				    const void *msgs, size_t count)
+{
+	const unsigned char *m = msgs;
+	size_t i;
+
+	if (!p || (!msgs && count))
+		return PHOTON_EINVAL;
+	/*
+	 * One full publish per message: the cursor moves after each (a reader
+	 * that subscribes mid-batch never sees older messages) and each one
+	 * passes the gate.
+	 */
+	for (i = 0; i < count; i++) {
+		int rc = photon__publish_n(p, m + i * p->msg_size, p->msg_size,
+					   1);
+		if (rc != PHOTON_OK)
+			return rc;
+	}
+	return PHOTON_OK;
+}
+
+PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p)
+{
+	return p ? p->seq : 0;
+}
+
+PHOTON_API struct photon_channel *
+photon_publisher_channel(const struct photon_publisher *p)
+{
+	return p ? p->channel : NULL;
+}
+
+/* ---- subscribers ---- */
+
+uint64_t photon__oldest_held(uint64_t head, uint64_t capacity)
+{
+	if (head == PHOTON__NONE)
+		return 0;
+	return head + 1 >= capacity ? head + 1 - capacity : 0;
+}
+
+int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
+			 uint64_t members, struct photon_subscriber **out)
+{
+	struct photon_subscriber *s;
+	int rc;
+
+	s = aligned_alloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*s));
+	if (!s)
+		return photon__fail(PHOTON_ENOMEM,
+				    "out of memory for a subscriber");
+	memset(s, 0, sizeof(*s));
+	s->slots = ch->slots;
+	s->mask = ch->mask;
+	s->stride = ch->stride;
+	s->msg_size = ch->msg_size;
+	s->closed = &ch->closed;
+	s->cursor = &ch->cursor;
+	s->capacity = ch->capacity;
+	s->members = members;
+	s->channel = photon__channel_ref(ch);
+	rc = photon__gate_register(ch, s, from_oldest);
+	if (rc != PHOTON_OK) {
+		photon_channel_release(ch);
+		free(s);
+		return rc;
+	}
+	s->start = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	*out = s;
+	return PHOTON_OK;
+}
+
+static int subscribe(struct photon_channel *ch, int from_oldest,
+		     struct photon_subscriber **out)
+{
+	if (!ch || !out)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_subscribe: NULL argument");
+	*out = NULL;
+	return photon__subscribe_at(ch, from_oldest, 1, out);
+}
+
+PHOTON_API int photon_subscribe(struct photon_channel *ch,
+				struct photon_subscriber **out)
+{
+	return subscribe(ch, 0, out);
+}
+
+PHOTON_API int photon_subscribe_from_oldest(struct photon_channel *ch,
+					    struct photon_subscriber **out)
+{
+	return subscribe(ch, 1, out);
+}
+
+PHOTON_API void photon_subscriber_close(struct photon_subscriber *s)
+{
+	struct photon_channel *ch;
+
+	if (!s)
+		return;
+	ch = s->channel;
+	photon__gate_unregister(ch, s);
+	free(s);
+	photon_channel_release(ch);
+}
+
+PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
+{
+	if (PHOTON__UNLIKELY(!s || !out))
+		return PHOTON_EINVAL;
+	return photon__try_recv_n(s, out, s->msg_size);
+}
+
+/*
+ * The reader's miss path: the slot did not hold the expected complete
+ * stamp, or the channel may be closed. Returns EMPTY, LAGGED or CLOSED.
+ */
+PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
+{
+	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	const struct photon__atomic64 *stamp =
+		(const struct photon__atomic64 *)(s->slots +
+						  (c & s->mask) * s->stride);
+	uint64_t want = 2 * c + 2;
+	/* C2, pairs with C1: once closed is seen, every stamp is final. */
+	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
+
+	if (s1 > want && !(s1 & 1)) {
+		/*
+		 * The slot was reused: a later lap completed there. Only the
+		 * cursor says how far behind we are (SPEC 1.4 step 2).
+		 */
+		uint64_t head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t oldest = photon__oldest_held(head, s->capacity);
+
+		if (c < oldest) {
+			uint64_t skipped = oldest - c;
+
+			PHOTON__STORE(&s->last_skipped, skipped,
+				      PHOTON__RELAXED);
+			PHOTON__STORE(&s->lagged,
+				      PHOTON__LOAD(&s->lagged,
+						   PHOTON__RELAXED) +
+					      skipped,
+				      PHOTON__RELAXED);
+			PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
+			return PHOTON_LAGGED;
+		}
+		/* The stamp ran ahead of the cursor: the next call resolves. */
+		return PHOTON_EMPTY;
+	}
+	if (s1 < want && closed)
+		return PHOTON_CLOSED;
+	return PHOTON_EMPTY;
+}
+
+PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
+{
+	if (!s || !out)
+		return PHOTON_EINVAL;
+	for (;;) {
+		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+		uint64_t head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+		const unsigned char *slot;
+		const struct photon__atomic64 *stamp;
+		uint64_t s1;
+
+		if (head == PHOTON__NONE || head < c)
+			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
+		slot = s->slots + (head & s->mask) * s->stride;
+		stamp = (const struct photon__atomic64 *)slot;
+		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
+		if (s1 != 2 * head + 2)
+			continue; /* already overwritten: find the new head */
+		photon__slot_read(slot, out, s->msg_size); /* R2 */
+#if !PHOTON__TSAN
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3 */
+#endif
+		if (PHOTON__LOAD(stamp, PHOTON__RELAXED) != s1) /* R4 */
+			continue;
+		PHOTON__STORE(&s->jumped,
+			      PHOTON__LOAD(&s->jumped, PHOTON__RELAXED) + head -
+				      c,
+			      PHOTON__RELAXED);
+		PHOTON__STORE(&s->pos, head + 1, PHOTON__RELEASE); /* R5 */
+		return PHOTON_OK;
+	}
+}
+
+PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)
+{
+	uint64_t head, c;
+
+	if (!s)
+		return 0;
+	head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE);
+	c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	if (head == PHOTON__NONE || head + 1 <= c)
+		return 0;
+	return head + 1 - c < s->capacity ? head + 1 - c : s->capacity;
+}
+
+PHOTON_API uint64_t
+photon_subscriber_last_skipped(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->last_skipped, PHOTON__RELAXED) : 0;
+}
+
+PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) : 0;
+}
+
+/*
+ * Derived, so the hot path keeps no counter: every position the cursor
+ * moved past was delivered, skipped by a lap, or jumped over by latest().
+ */
+PHOTON_API uint64_t
+photon_subscriber_received(const struct photon_subscriber *s)
+{
+	if (!s)
+		return 0;
+	return PHOTON__LOAD(&s->pos, PHOTON__RELAXED) - s->start -
+	       PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) -
+	       PHOTON__LOAD(&s->jumped, PHOTON__RELAXED);
+}
+
+PHOTON_API double
+photon_subscriber_receive_ratio(const struct photon_subscriber *s)
+{
+	uint64_t got = photon_subscriber_received(s);
+	uint64_t lost = photon_subscriber_lagged(s);
+
+	return got + lost ? (double)got / (double)(got + lost) : 0.0;
+}
+
+/* ---- groups: one cursor for n logical consumers ---- */
+
+PHOTON_API int photon_group_subscribe(struct photon_channel *ch, size_t n,
+				      struct photon_group **out)
+{
+	struct photon_subscriber *s;
+	int rc;
+
+	if (!ch || !out)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_group_subscribe: NULL argument");
+	*out = NULL;
+	if (n == 0)
+		return photon__fail(PHOTON_EINVAL,
+				    "a group needs at least one member");
+	rc = photon__subscribe_at(ch, 0, n, &s);
+	if (rc == PHOTON_OK)
+		*out = (struct photon_group *)s;
+	return rc;
+}
+
+PHOTON_API void photon_group_close(struct photon_group *g)
+{
+	photon_subscriber_close(g ? &g->sub : NULL);
+}
+
+PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out)
+{
+	return photon_try_recv(g ? &g->sub : NULL, out);
+}
+
+PHOTON_API int photon_group_recv(struct photon_group *g, void *out)
+{
+	return photon_recv_with(g ? &g->sub : NULL, out, NULL);
+}
+
+PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
+				      const struct photon_wait *w)
+{
+	return photon_recv_with(g ? &g->sub : NULL, out, w);
+}
+
+PHOTON_API size_t photon_group_size(const struct photon_group *g)
+{
+	return g ? (size_t)g->sub.members : 0;
+}
+
+PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g)
+{
+	return photon_subscriber_last_skipped(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_received(const struct photon_group *g)
+{
+	return photon_subscriber_received(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g)
+{
+	return photon_subscriber_lagged(g ? &g->sub : NULL);
+}
+
+PHOTON_API double photon_group_receive_ratio(const struct photon_group *g)
+{
+	return photon_subscriber_receive_ratio(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_pending(const struct photon_group *g)
+{
+	return photon_pending(g ? &g->sub : NULL);
+}

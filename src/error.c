@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+/* The calling thread's last control-plane failure, for
+ * photon_last_error_message(). */
+static _Thread_local char last_error[512];
+
+PHOTON_API const char *photon_strerror(int code)
+{
+	switch (code) {
+#define PHOTON__STATUS_CASE(name, value, text)                                 \
+	case value:                                                            \
+		return text;
+		PHOTON_STATUS_TABLE(PHOTON__STATUS_CASE)
+#undef PHOTON__STATUS_CASE
+	}
+	return "unknown status code";
+}
+
+PHOTON_API const char *photon_last_error_message(void)
+{
+	return last_error;
+}
+
+int photon__fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void photon__clear_error(void)
+{
+	last_error[0] = '\0';
+}
+
+PHOTON_API unsigned photon_version(void)
+{
+	return PHOTON_VERSION_NUMBER;
+}
+
+PHOTON_API const char *photon_version_string(void)
+{
+	return PHOTON_VERSION_STRING;
+}

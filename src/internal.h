@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal definitions shared by the library's source files. */
+#ifndef PHOTON_INTERNAL_H
+#define PHOTON_INTERNAL_H
+
+#include <pthread.h>
+
+#include <photon/photon.h>
+
+#define PHOTON__COLD __attribute__((cold, noinline))
+#define PHOTON__PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Sequence value of the cursor before the first publish. */
+#define PHOTON__NONE UINT64_MAX
+
+/*
+ * The shared part of a channel. Three regions, each on its own pair of cache
+ * lines: the cursor (written by the publisher on every publish), the
+ * read-mostly ring description with the closed flag (read by subscribers on
+ * their miss path), and the control plane (reference count, publisher slot,
+ * tracker registry).
+ */
+struct photon_channel {
+	struct photon__atomic64 cursor PHOTON__ALIGNED(
+		PHOTON__FALSE_SHARING_RANGE);
+
+	struct photon__atomic64 closed PHOTON__ALIGNED(
+		PHOTON__FALSE_SHARING_RANGE);
+	unsigned char *slots;
+	uint64_t capacity;
+	uint64_t mask;
+	uint64_t stride;
+	uint64_t msg_size;
+	uint64_t watermark;
+	size_t ring_bytes;
+	size_t page_size;
+	unsigned flags;
+
+	struct photon__atomic64 refs PHOTON__ALIGNED(
+		PHOTON__FALSE_SHARING_RANGE);
+	struct photon__atomic64 publisher_taken;
+	/*
+	 * Bounded channels: the registry of consumer trackers and the gate's
+	 * cached minimum. Registration, deregistration, the publisher's rescan
+	 * and the start position of a bounded subscriber all happen under
+	 * gate_lock, so a consumer is never lapped between choosing its start
+	 * and being seen by the publisher.
+	 */
+	pthread_mutex_t gate_lock;
+	struct photon_subscriber **trackers;
+	size_t ntrackers;
+	size_t trackers_cap;
+	uint64_t gate_min; /* <= every registered tracker's position */
+};
+
+PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, cursor) == 0,
+		      "cursor opens the channel");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, closed) ==
+			      PHOTON__FALSE_SHARING_RANGE,
+		      "closed flag is two lines away from the cursor");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, refs) ==
+			      2 * PHOTON__FALSE_SHARING_RANGE,
+		      "control plane is two lines away from the reader lines");
+
+/* error.c: set the calling thread's detail message and return code. */
+int photon__fail(int code, const char *fmt, ...) PHOTON__PRINTF(2, 3);
+void photon__clear_error(void);
+
+/* mem.c: the ring's memory (zeroed, page aligned). */
+int photon__ring_map(struct photon_channel *ch, size_t bytes);
+void photon__ring_unmap(struct photon_channel *ch);
+
+/* channel.c */
+/* Validates options; sets the error detail. */
+int photon__check_opts(const struct photon_opts *o);
+struct photon_channel *photon__channel_ref(struct photon_channel *ch);
+int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
+			 uint64_t members, struct photon_subscriber **out);
+
+/* backpressure.c */
+void photon__gate_init(struct photon_channel *ch);
+void photon__gate_destroy(struct photon_channel *ch);
+/*
+ * Bounded channels: registers s and sets its start position under the gate
+ * lock. Lossy channels: sets the start position only.
+ */
+int photon__gate_register(struct photon_channel *ch,
+			  struct photon_subscriber *s, int from_oldest);
+void photon__gate_unregister(struct photon_channel *ch,
+			     struct photon_subscriber *s);
+/* Oldest sequence still held when the last published is head. */
+uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
+
+/* wait.c */
+struct photon__waiter {
+	unsigned kind;
+	uint32_t spin;
+	uint32_t yield;
+	uint32_t step;
+};
+int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w);
+void photon__waiter_pause(struct photon__waiter *wt);
+
+#endif /* PHOTON_INTERNAL_H */
