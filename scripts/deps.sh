@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sourced by the other scripts: makes sure the Debian packages they need are
+# installed. As root it installs them with apt-get; otherwise it prints the
+# exact command to run and stops.
+photon_require_packages() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "== installing: ${missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq
+		apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	else
+		echo "missing Debian packages; install them with:" >&2
+		echo "  sudo apt-get install -y ${missing[*]}" >&2
+		exit 1
+	fi
+}
+
+# What building the library, its tests, examples and benchmarks needs.
+PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev
+	libbenchmark-dev)
+# What the full check adds: the second compiler for the header test and the
+# formatter CI runs.
+PHOTON_CHECK_PACKAGES=(clang clang-format)

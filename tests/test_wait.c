@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* Blocking receives and the spin wait strategies (SPEC 2.5). */
+#include <string.h>
+
+#include "util.h"
+
+static const struct photon_wait strategies[] = {
+	{ .kind = PHOTON_WAIT_ADAPTIVE },
+	{ .kind = PHOTON_WAIT_ADAPTIVE, .spin_iters = 3, .yield_iters = 2 },
+	{ .kind = PHOTON_WAIT_BUSY_SPIN },
+	{ .kind = PHOTON_WAIT_YIELD_SPIN },
+	{ .kind = PHOTON_WAIT_BACKOFF_SPIN },
+};
+#define NSTRATEGIES (sizeof(strategies) / sizeof(strategies[0]))
+
+struct job {
+	struct photon_publisher *pub;
+	uint64_t count;
+	volatile int *ready; /* the reader is about to wait */
+	int rc;
+};
+
+static void *publish_after_ready(void *arg)
+{
+	struct job *j = arg;
+	uint64_t i;
+
+	while (!__atomic_load_n(j->ready, __ATOMIC_ACQUIRE))
+		;
+	j->rc = PHOTON_OK;
+	for (i = 0; i < j->count && j->rc == PHOTON_OK; i++)
+		j->rc = photon_publish(j->pub, &i);
+	photon_publisher_close(j->pub);
+	return NULL;
+}
+
+/*
+ * Each strategy receives every message of a bounded channel in order from
+ * another thread, then CLOSED when the publisher closes.
+ */
+static void test_each_strategy_cross_thread(void **state)
+{
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < NSTRATEGIES + 1; k++) {
+		const struct photon_wait *w = k < NSTRATEGIES ? &strategies[k]
+							      : NULL;
+		struct photon_channel *ch;
+		struct photon_subscriber *s;
+		struct job job;
+		volatile int ready = 0;
+		pthread_t t;
+		uint64_t i, v;
+
+		assert_rc(photon_channel_create_bounded(&ch, 64, 8, 0),
+			  PHOTON_OK);
+		assert_rc(photon_publisher_open(ch, &job.pub), PHOTON_OK);
+		assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+		job.count = 20000;
+		job.ready = &ready;
+		spawn(&t, publish_after_ready, &job);
+		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < job.count; i++) {
+			assert_rc(photon_recv_with(s, &v, w), PHOTON_OK);
+			assert_int_equal(v, i);
+		}
+		assert_rc(photon_recv_with(s, &v, w), PHOTON_CLOSED);
+		join(t);
+		assert_rc(job.rc, PHOTON_OK);
+		assert_int_equal(photon_subscriber_received(s), job.count);
+		photon_subscriber_close(s);
+		photon_channel_release(ch);
+	}
+}
+
+/* A reader blocked on an empty channel returns CLOSED when it closes. */
+static void test_recv_returns_closed(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_subscriber *s;
+	struct job job;
+	volatile int ready = 0;
+	pthread_t t;
+	uint64_t v;
+
+	(void)state;
+	assert_rc(photon_channel_create(&ch, 8, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &job.pub), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	job.count = 0;
+	job.ready = &ready;
+	spawn(&t, publish_after_ready, &job);
+	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	assert_rc(photon_recv(s, &v), PHOTON_CLOSED);
+	join(t);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
+/* Blocking receives hide lag from the caller but count it. */
+static void test_recv_hides_but_counts_lag(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_subscriber *s;
+	uint64_t i, v;
+
+	(void)state;
+	assert_rc(photon_channel_create(&ch, 4, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	for (i = 0; i < 10; i++)
+		assert_rc(photon_publish(p, &i), PHOTON_OK);
+	assert_rc(photon_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 6);
+	assert_int_equal(photon_subscriber_lagged(s), 6);
+	assert_int_equal(photon_subscriber_last_skipped(s), 6);
+	assert_int_equal(photon_subscriber_received(s), 1);
+	for (i = 7; i < 10; i++) {
+		assert_rc(photon_recv(s, &v), PHOTON_OK);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(photon_subscriber_received(s), 4);
+	photon_subscriber_close(s);
+	photon_publisher_close(p);
+	photon_channel_release(ch);
+}
+
+/* Zeroed struct, NULL and zero counts all mean the default. */
+static void test_defaults(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_subscriber *s;
+	struct photon_wait zero;
+	uint64_t i, v;
+
+	(void)state;
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(zero.kind, PHOTON_WAIT_ADAPTIVE);
+	assert_rc(photon_channel_create(&ch, 8, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	for (i = 0; i < 3; i++)
+		assert_rc(photon_publish(p, &i), PHOTON_OK);
+	assert_rc(photon_recv_with(s, &v, &zero), PHOTON_OK);
+	assert_int_equal(v, 0);
+	assert_rc(photon_recv_with(s, &v, NULL), PHOTON_OK);
+	assert_int_equal(v, 1);
+	assert_rc(photon_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 2);
+	photon_subscriber_close(s);
+	photon_publisher_close(p);
+	photon_channel_release(ch);
+}
+
+static void test_group_recv_with(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_group *g;
+	uint64_t i, v;
+	size_t k;
+
+	(void)state;
+	assert_rc(photon_channel_create(&ch, 64, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_rc(photon_group_subscribe(ch, 5, &g), PHOTON_OK);
+	for (i = 0; i < NSTRATEGIES; i++)
+		assert_rc(photon_publish(p, &i), PHOTON_OK);
+	for (k = 0; k < NSTRATEGIES; k++) {
+		assert_rc(photon_group_recv_with(g, &v, &strategies[k]),
+			  PHOTON_OK);
+		assert_int_equal(v, k);
+	}
+	photon_publisher_close(p);
+	assert_rc(photon_group_recv(g, &v), PHOTON_CLOSED);
+	assert_int_equal(photon_group_received(g), NSTRATEGIES);
+	photon_group_close(g);
+	photon_channel_release(ch);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_ADAPTIVE),
+			    "adaptive");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_BUSY_SPIN),
+			    "busy-spin");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_YIELD_SPIN),
+			    "yield-spin");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_BACKOFF_SPIN),
+			    "backoff-spin");
+	assert_non_null(photon_wait_name((enum photon_wait_kind)42));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_strategy_cross_thread),
+		cmocka_unit_test(test_recv_returns_closed),
+		cmocka_unit_test(test_recv_hides_but_counts_lag),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_group_recv_with),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

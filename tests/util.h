@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the test programs (cmocka is included first). */
+#ifndef PHOTON_TEST_UTIL_H
+#define PHOTON_TEST_UTIL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <photon/photon.h>
+
+/* Asserts a photon status code and names both codes when it differs. */
+#define assert_rc(expr, want)                                                  \
+	do {                                                                   \
+		int rc_ = (expr);                                              \
+		if (rc_ != (want))                                             \
+			fail_msg("%s = %d (%s), want %s (%s)", #expr, rc_,     \
+				 photon_strerror(rc_), #want,                  \
+				 photon_strerror(want));                       \
+	} while (0)
+
+static inline void spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	assert_int_equal(pthread_create(t, NULL, fn, arg), 0);
+}
+
+static inline void join(pthread_t t)
+{
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+#endif /* PHOTON_TEST_UTIL_H */
