@@ -29,12 +29,6 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon__slot_header, payload) ==
 PHOTON__STATIC_ASSERT(PHOTON_MSG_SIZE_MAX % 8 == 0,
 		      "the largest payload is whole words");
 
-static uint64_t slot_stride(size_t msg_size)
-{
-	return (PHOTON_SLOT_PAYLOAD_OFFSET + msg_size + PHOTON_CACHE_LINE - 1) &
-	       ~(uint64_t)(PHOTON_CACHE_LINE - 1);
-}
-
 int photon__check_opts(const struct photon_opts *o)
 {
 	size_t i;
@@ -47,7 +41,7 @@ int photon__check_opts(const struct photon_opts *o)
 		return photon__fail(PHOTON_EINVAL,
 				    "msg_size %zu: must be 1 .. %zu bytes",
 				    o->msg_size, (size_t)PHOTON_MSG_SIZE_MAX);
-	if (o->capacity > SIZE_MAX / slot_stride(o->msg_size))
+	if (o->capacity > SIZE_MAX / PHOTON_SLOT_STRIDE(o->msg_size))
 		return photon__fail(PHOTON_EINVAL,
 				    "capacity %zu x msg_size %zu overflows the "
 				    "ring size",
@@ -103,7 +97,7 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	ch->capacity = opts->capacity;
 	ch->mask = opts->capacity - 1;
 	ch->msg_size = opts->msg_size;
-	ch->stride = slot_stride(opts->msg_size);
+	ch->stride = PHOTON_SLOT_STRIDE(opts->msg_size);
 	ch->watermark = opts->watermark;
 	ch->flags = opts->flags;
 	rc = photon__ring_map(ch, (size_t)(ch->capacity * ch->stride));

@@ -155,6 +155,15 @@ PHOTON__STATIC_ASSERT(sizeof(struct photon__atomic64) == 8,
 /* Offset of the payload in a slot: right after the 8-byte stamp. */
 #define PHOTON_SLOT_PAYLOAD_OFFSET 8
 
+/*
+ * Bytes per slot for an n-byte payload: stamp + payload rounded up to whole
+ * cache lines. The hot paths derive it from n rather than loading it, so for
+ * the typed wrappers it is a constant and the slot index a shift.
+ */
+#define PHOTON_SLOT_STRIDE(n)                                                  \
+	(((uint64_t)PHOTON_SLOT_PAYLOAD_OFFSET + (n) + PHOTON_CACHE_LINE - 1) & \
+	 ~(uint64_t)(PHOTON_CACHE_LINE - 1))
+
 /* ---- channels ---- */
 
 /*
@@ -395,7 +404,8 @@ PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
 		if (rc != PHOTON_OK)
 			return rc;
 	}
-	photon__slot_write(p->slots + (s & p->mask) * p->stride, msg, n, s);
+	photon__slot_write(p->slots + (s & p->mask) * PHOTON_SLOT_STRIDE(n),
+			   msg, n, s);
 	PHOTON__STORE(p->cursor, s, PHOTON__RELEASE); /* W5, pairs with R6 */
 	p->seq = s + 1;
 	return PHOTON_OK;
@@ -410,7 +420,8 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 				      size_t n)
 {
 	uint64_t c = PHOTON__LOAD(&sub->pos, PHOTON__RELAXED); /* own field */
-	const unsigned char *slot = sub->slots + (c & sub->mask) * sub->stride;
+	const unsigned char *slot =
+		sub->slots + (c & sub->mask) * PHOTON_SLOT_STRIDE(n);
 	const struct photon__atomic64 *stamp =
 		(const struct photon__atomic64 *)slot;
 	uint64_t want = 2 * c + 2;
