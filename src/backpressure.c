@@ -59,7 +59,7 @@ int photon__gate_register(struct photon_channel *ch,
 	if (ch->ntrackers == ch->trackers_cap) {
 		size_t cap = ch->trackers_cap ? 2 * ch->trackers_cap : 8;
 		struct photon_subscriber **t =
-			realloc(ch->trackers, cap * sizeof(*t));
+		    realloc(ch->trackers, cap * sizeof(*t));
 		if (!t) {
 			pthread_mutex_unlock(&ch->gate_lock);
 			return photon__fail(PHOTON_ENOMEM,
@@ -69,8 +69,8 @@ int photon__gate_register(struct photon_channel *ch,
 		ch->trackers_cap = cap;
 	}
 	head = PHOTON__LOAD(&ch->cursor, PHOTON__ACQUIRE); /* R6 */
-	start = from_oldest ? photon__oldest_held(head, ch->capacity)
-			    : head + 1;
+	start =
+	    from_oldest ? photon__oldest_held(head, ch->capacity) : head + 1;
 	if (start < ch->gate_min)
 		start = ch->gate_min;
 	PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);

@@ -7,13 +7,13 @@
 
 #include "internal.h"
 
-#define PHOTON__KNOWN_FLAGS                                                    \
-	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP |        \
+#define PHOTON__KNOWN_FLAGS                                             \
+	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | \
 	 PHOTON_MLOCK | PHOTON_PREFAULT | PHOTON_NUMA)
 
 /* The flags whose units have not landed yet. */
-#define PHOTON__PENDING_FLAGS                                                  \
-	(PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | PHOTON_MLOCK |          \
+#define PHOTON__PENDING_FLAGS                                         \
+	(PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | PHOTON_MLOCK | \
 	 PHOTON_PREFAULT | PHOTON_NUMA)
 
 /* Slot layout (SPEC 1.1): stamp at 0, payload right after it, whole lines. */
@@ -24,7 +24,7 @@ struct photon__slot_header {
 PHOTON__STATIC_ASSERT(sizeof(struct photon__slot_header) == PHOTON_CACHE_LINE,
 		      "a slot header is one cache line");
 PHOTON__STATIC_ASSERT(offsetof(struct photon__slot_header, payload) ==
-			      PHOTON_SLOT_PAYLOAD_OFFSET,
+			  PHOTON_SLOT_PAYLOAD_OFFSET,
 		      "the payload follows the 8-byte stamp");
 PHOTON__STATIC_ASSERT(PHOTON_MSG_SIZE_MAX % 8 == 0,
 		      "the largest payload is whole words");
@@ -61,8 +61,8 @@ int photon__check_opts(const struct photon_opts *o)
 				    o->watermark);
 	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
 		if (o->reserved[i])
-			return photon__fail(PHOTON_EINVAL,
-					    "photon_opts.reserved must be zero");
+			return photon__fail(
+			    PHOTON_EINVAL, "photon_opts.reserved must be zero");
 	if (o->flags & PHOTON__PENDING_FLAGS)
 		return photon__fail(PHOTON_ENOTSUP,
 				    "flags 0x%x are not available in this "
@@ -148,7 +148,8 @@ struct photon_channel *photon__channel_ref(struct photon_channel *ch)
 	return ch;
 }
 
-PHOTON_API struct photon_channel *photon_channel_retain(struct photon_channel *ch)
+PHOTON_API struct photon_channel *
+photon_channel_retain(struct photon_channel *ch)
 {
 	return ch ? photon__channel_ref(ch) : NULL;
 }
@@ -213,15 +214,14 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE))
 		return photon__fail(PHOTON_CLOSED,
 				    "the channel was closed; open a new one");
-	if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect, 1,
-					 0, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect, 1, 0,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return photon__fail(PHOTON_EBUSY,
 				    "the channel already has its publisher "
 				    "(single-producer channel)");
 	p = aligned_alloc(PHOTON__FALSE_SHARING_RANGE,
 			  (sizeof(*p) + PHOTON__FALSE_SHARING_RANGE - 1) &
-				  ~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1));
+			      ~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1));
 	if (!p) {
 		PHOTON__STORE(&ch->publisher_taken, 0, PHOTON__RELEASE);
 		return photon__fail(PHOTON_ENOMEM,
@@ -283,8 +283,8 @@ PHOTON_API int photon_publish_batch(struct photon_publisher *p,
 	 * passes the gate.
 	 */
 	for (i = 0; i < count; i++) {
-		int rc = photon__publish_n(p, m + i * p->msg_size, p->msg_size,
-					   1);
+		int rc =
+		    photon__publish_n(p, m + i * p->msg_size, p->msg_size, 1);
 		if (rc != PHOTON_OK)
 			return rc;
 	}
@@ -391,8 +391,8 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 {
 	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 	const struct photon__atomic64 *stamp =
-		(const struct photon__atomic64 *)(s->slots +
-						  (c & s->mask) * s->stride);
+	    (const struct photon__atomic64 *)(s->slots +
+					      (c & s->mask) * s->stride);
 	uint64_t want = 2 * c + 2;
 	/* C2, pairs with C1: once closed is seen, every stamp is final. */
 	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
@@ -403,7 +403,8 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 		 * The slot was reused: a later lap completed there. Only the
 		 * cursor says how far behind we are (SPEC 1.4 step 2).
 		 */
-		uint64_t head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t head =
+		    PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t oldest = photon__oldest_held(head, s->capacity);
 
 		if (c < oldest) {
@@ -411,11 +412,10 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 
 			PHOTON__STORE(&s->last_skipped, skipped,
 				      PHOTON__RELAXED);
-			PHOTON__STORE(&s->lagged,
-				      PHOTON__LOAD(&s->lagged,
-						   PHOTON__RELAXED) +
-					      skipped,
-				      PHOTON__RELAXED);
+			PHOTON__STORE(
+			    &s->lagged,
+			    PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) + skipped,
+			    PHOTON__RELAXED);
 			PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
 			return PHOTON_LAGGED;
 		}
@@ -433,7 +433,8 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		return PHOTON_EINVAL;
 	for (;;) {
 		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
-		uint64_t head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t head =
+		    PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 		const unsigned char *slot;
 		const struct photon__atomic64 *stamp;
@@ -454,7 +455,7 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 			continue;
 		PHOTON__STORE(&s->jumped,
 			      PHOTON__LOAD(&s->jumped, PHOTON__RELAXED) + head -
-				      c,
+				  c,
 			      PHOTON__RELAXED);
 		PHOTON__STORE(&s->pos, head + 1, PHOTON__RELEASE); /* R5 */
 		return PHOTON_OK;

@@ -11,8 +11,8 @@ static _Thread_local char last_error[512];
 PHOTON_API const char *photon_strerror(int code)
 {
 	switch (code) {
-#define PHOTON__STATUS_CASE(name, value, text)                                 \
-	case value:                                                            \
+#define PHOTON__STATUS_CASE(name, value, text) \
+	case value:                            \
 		return text;
 		PHOTON_STATUS_TABLE(PHOTON__STATUS_CASE)
 #undef PHOTON__STATUS_CASE

@@ -7,7 +7,7 @@
 
 #include <photon/photon.h>
 
-#define PHOTON__COLD __attribute__((cold, noinline))
+#define PHOTON__COLD	     __attribute__((cold, noinline))
 #define PHOTON__PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /* Sequence value of the cursor before the first publish. */
@@ -21,11 +21,11 @@
  * tracker registry).
  */
 struct photon_channel {
-	struct photon__atomic64 cursor PHOTON__ALIGNED(
-		PHOTON__FALSE_SHARING_RANGE);
+	struct photon__atomic64
+	    cursor PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
-	struct photon__atomic64 closed PHOTON__ALIGNED(
-		PHOTON__FALSE_SHARING_RANGE);
+	struct photon__atomic64
+	    closed PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	unsigned char *slots;
 	uint64_t capacity;
 	uint64_t mask;
@@ -36,8 +36,8 @@ struct photon_channel {
 	size_t page_size;
 	unsigned flags;
 
-	struct photon__atomic64 refs PHOTON__ALIGNED(
-		PHOTON__FALSE_SHARING_RANGE);
+	struct photon__atomic64
+	    refs PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	struct photon__atomic64 publisher_taken;
 	/*
 	 * Bounded channels: the registry of consumer trackers and the gate's
@@ -56,10 +56,10 @@ struct photon_channel {
 PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, cursor) == 0,
 		      "cursor opens the channel");
 PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, closed) ==
-			      PHOTON__FALSE_SHARING_RANGE,
+			  PHOTON__FALSE_SHARING_RANGE,
 		      "closed flag is two lines away from the cursor");
 PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, refs) ==
-			      2 * PHOTON__FALSE_SHARING_RANGE,
+			  2 * PHOTON__FALSE_SHARING_RANGE,
 		      "control plane is two lines away from the reader lines");
 
 /* error.c: set the calling thread's detail message and return code. */

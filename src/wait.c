@@ -8,9 +8,9 @@
 #include "arch.h"
 #include "internal.h"
 
-#define DEFAULT_SPIN 64
+#define DEFAULT_SPIN  64
 #define DEFAULT_YIELD 64
-#define MAX_BURST 64
+#define MAX_BURST     64
 
 PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind)
 {
@@ -83,7 +83,8 @@ PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
 
 		if (rc == PHOTON_OK || rc == PHOTON_CLOSED)
 			return rc;
-		/* LAGGED: counted in the subscriber; read on from the oldest. */
+		/* LAGGED: counted in the subscriber; read on from the oldest.
+		 */
 		if (rc == PHOTON_EMPTY)
 			photon__waiter_pause(&wt);
 	}

@@ -12,8 +12,7 @@ struct fixture {
 
 static void open_channel(struct fixture *f, size_t capacity, size_t msg_size)
 {
-	assert_rc(photon_channel_create(&f->ch, capacity, msg_size),
-		  PHOTON_OK);
+	assert_rc(photon_channel_create(&f->ch, capacity, msg_size), PHOTON_OK);
 	assert_rc(photon_publisher_open(f->ch, &f->pub), PHOTON_OK);
 }
 
@@ -350,9 +349,9 @@ static void fill_pattern(unsigned char *b, size_t n, unsigned seed)
  */
 static void test_payload_sizes(void **state)
 {
-	static const size_t sizes[] = { 1,  7,  8,   9,	  23,	24,  55,
-					56, 57, 63,  64,  65,	100, 120,
-					121, 4096, 4097, 65536 };
+	static const size_t sizes[] = { 1,   7,	  8,   9,    23,   24,
+					55,  56,  57,  63,   64,   65,
+					100, 120, 121, 4096, 4097, 65536 };
 	size_t k;
 
 	(void)state;

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <type_traits>
 
-namespace {
+namespace
+{
 
 struct Quote {
 	double bid;
@@ -24,17 +25,18 @@ struct Unused {
 } // namespace
 
 PHOTON_DEFINE_TYPED(quote, Quote);
-PHOTON_DEFINE_TYPED(unused, Unused); // expanded, never called: still -Werror clean
+PHOTON_DEFINE_TYPED(unused,
+		    Unused); // expanded, never called: still -Werror clean
 
 static int failures;
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n",      \
-				     __FILE__, __LINE__, #cond);               \
-			failures++;                                            \
-		}                                                              \
+#define CHECK(cond)                                                       \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", \
+				     __FILE__, __LINE__, #cond);          \
+			failures++;                                       \
+		}                                                         \
 	} while (0)
 
 int main()

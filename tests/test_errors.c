@@ -9,12 +9,12 @@
 #include "util.h"
 
 /* A creation failure sets *out to NULL and leaves a detail message. */
-#define assert_create_fails(call, out, want)                                   \
-	do {                                                                   \
-		out = (void *)&out; /* anything but NULL */                   \
-		assert_rc(call, want);                                         \
-		assert_null(out);                                              \
-		assert_true(strlen(photon_last_error_message()) > 0);          \
+#define assert_create_fails(call, out, want)                          \
+	do {                                                          \
+		out = (void *)&out; /* anything but NULL */           \
+		assert_rc(call, want);                                \
+		assert_null(out);                                     \
+		assert_true(strlen(photon_last_error_message()) > 0); \
 	} while (0)
 
 static void test_bad_capacity(void **state)
@@ -27,9 +27,9 @@ static void test_bad_capacity(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_create_fails(photon_channel_create(&ch, bad[i], 8), ch,
 				    PHOTON_EINVAL);
-		assert_create_fails(photon_channel_create_bounded(&ch, bad[i],
-								  8, 0),
-				    ch, PHOTON_EINVAL);
+		assert_create_fails(
+		    photon_channel_create_bounded(&ch, bad[i], 8, 0), ch,
+		    PHOTON_EINVAL);
 	}
 	assert_non_null(strstr(photon_last_error_message(), "capacity"));
 }
@@ -42,9 +42,9 @@ static void test_ring_size_overflow(void **state)
 	/* 2^62 slots of 64 bytes overflow size_t. */
 	assert_create_fails(photon_channel_create(&ch, (size_t)1 << 62, 8), ch,
 			    PHOTON_EINVAL);
-	assert_create_fails(photon_channel_create(&ch, (size_t)1 << 60,
-						  PHOTON_MSG_SIZE_MAX),
-			    ch, PHOTON_EINVAL);
+	assert_create_fails(
+	    photon_channel_create(&ch, (size_t)1 << 60, PHOTON_MSG_SIZE_MAX),
+	    ch, PHOTON_EINVAL);
 	assert_non_null(strstr(photon_last_error_message(), "overflow"));
 }
 
@@ -65,9 +65,9 @@ static void test_bad_msg_size(void **state)
 	(void)state;
 	assert_create_fails(photon_channel_create(&ch, 8, 0), ch,
 			    PHOTON_EINVAL);
-	assert_create_fails(photon_channel_create(&ch, 8,
-						  PHOTON_MSG_SIZE_MAX + 1),
-			    ch, PHOTON_EINVAL);
+	assert_create_fails(
+	    photon_channel_create(&ch, 8, PHOTON_MSG_SIZE_MAX + 1), ch,
+	    PHOTON_EINVAL);
 	assert_non_null(strstr(photon_last_error_message(), "msg_size"));
 	assert_rc(photon_channel_create(&ch, 2, PHOTON_MSG_SIZE_MAX),
 		  PHOTON_OK);
@@ -120,9 +120,9 @@ static void test_not_supported(void **state)
 {
 	struct photon_channel *ch;
 	struct photon_opts o = { 0 };
-	static const unsigned flags[] = { PHOTON_MPMC,	    PHOTON_HUGEPAGES,
-					  PHOTON_THP,	    PHOTON_MLOCK,
-					  PHOTON_PREFAULT,  PHOTON_NUMA };
+	static const unsigned flags[] = { PHOTON_MPMC,	   PHOTON_HUGEPAGES,
+					  PHOTON_THP,	   PHOTON_MLOCK,
+					  PHOTON_PREFAULT, PHOTON_NUMA };
 	size_t i;
 
 	(void)state;
@@ -242,12 +242,11 @@ static void test_null_getters_and_void_calls(void **state)
 
 static void test_strerror(void **state)
 {
-	static const int codes[] = { PHOTON_OK,	     PHOTON_EMPTY,
-				     PHOTON_LAGGED,  PHOTON_FULL,
-				     PHOTON_CLOSED,  PHOTON_EINVAL,
-				     PHOTON_ENOMEM,  PHOTON_EBUSY,
-				     PHOTON_ENOTSUP, PHOTON_ETYPE,
-				     PHOTON_ESYS };
+	static const int codes[] = {
+		PHOTON_OK,	PHOTON_EMPTY,  PHOTON_LAGGED, PHOTON_FULL,
+		PHOTON_CLOSED,	PHOTON_EINVAL, PHOTON_ENOMEM, PHOTON_EBUSY,
+		PHOTON_ENOTSUP, PHOTON_ETYPE,  PHOTON_ESYS
+	};
 	size_t i, j;
 
 	(void)state;

@@ -70,10 +70,9 @@ static void *reader_main(void *arg)
 			r->next = m.seq + 1;
 			r->delivered++;
 		} else if (rc == PHOTON_LAGGED) {
-			uint64_t k = r->group
-					     ? photon_group_last_skipped(r->group)
-					     : photon_subscriber_last_skipped(
-						       r->sub);
+			uint64_t k =
+			    r->group ? photon_group_last_skipped(r->group)
+				     : photon_subscriber_last_skipped(r->sub);
 			r->lag_events++;
 			r->skipped += k;
 			r->next += k;
@@ -198,9 +197,9 @@ static void test_bounded_spmc_lossless(void **state)
 	struct photon_channel *ch;
 
 	(void)state;
-	assert_rc(photon_channel_create_bounded(&ch, 256,
-						sizeof(struct payload), 8),
-		  PHOTON_OK);
+	assert_rc(
+	    photon_channel_create_bounded(&ch, 256, sizeof(struct payload), 8),
+	    PHOTON_OK);
 	run_spmc(ch, 1);
 }
 
@@ -282,9 +281,9 @@ static void test_bounded_subscribe_churn(void **state)
 	int ready = 0;
 
 	(void)state;
-	assert_rc(photon_channel_create_bounded(&ch, 64,
-						sizeof(struct payload), 0),
-		  PHOTON_OK);
+	assert_rc(
+	    photon_channel_create_bounded(&ch, 64, sizeof(struct payload), 0),
+	    PHOTON_OK);
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
 	assert_rc(photon_subscribe(ch, &r.sub), PHOTON_OK);

@@ -44,8 +44,8 @@ static void test_each_strategy_cross_thread(void **state)
 
 	(void)state;
 	for (k = 0; k < NSTRATEGIES + 1; k++) {
-		const struct photon_wait *w = k < NSTRATEGIES ? &strategies[k]
-							      : NULL;
+		const struct photon_wait *w =
+		    k < NSTRATEGIES ? &strategies[k] : NULL;
 		struct photon_channel *ch;
 		struct photon_subscriber *s;
 		struct job job;
@@ -184,8 +184,7 @@ static void test_group_recv_with(void **state)
 static void test_names(void **state)
 {
 	(void)state;
-	assert_string_equal(photon_wait_name(PHOTON_WAIT_ADAPTIVE),
-			    "adaptive");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_ADAPTIVE), "adaptive");
 	assert_string_equal(photon_wait_name(PHOTON_WAIT_BUSY_SPIN),
 			    "busy-spin");
 	assert_string_equal(photon_wait_name(PHOTON_WAIT_YIELD_SPIN),

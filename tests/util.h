@@ -13,13 +13,13 @@
 #include <photon/photon.h>
 
 /* Asserts a photon status code and names both codes when it differs. */
-#define assert_rc(expr, want)                                                  \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		if (rc_ != (want))                                             \
-			fail_msg("%s = %d (%s), want %s (%s)", #expr, rc_,     \
-				 photon_strerror(rc_), #want,                  \
-				 photon_strerror(want));                       \
+#define assert_rc(expr, want)                                              \
+	do {                                                               \
+		int rc_ = (expr);                                          \
+		if (rc_ != (want))                                         \
+			fail_msg("%s = %d (%s), want %s (%s)", #expr, rc_, \
+				 photon_strerror(rc_), #want,              \
+				 photon_strerror(want));                   \
 	} while (0)
 
 static inline void spawn(pthread_t *t, void *(*fn)(void *), void *arg)

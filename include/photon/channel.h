@@ -97,8 +97,8 @@ struct photon_opts {
 	size_t capacity;  /* slots; a power of two, at least 2 */
 	size_t msg_size;  /* bytes per message, 1 .. PHOTON_MSG_SIZE_MAX */
 	size_t watermark; /* bounded only: headroom kept free, < capacity */
-	unsigned flags;   /* enum photon_flags */
-	int numa_node;    /* with PHOTON_NUMA */
+	unsigned flags;	  /* enum photon_flags */
+	int numa_node;	  /* with PHOTON_NUMA */
 	uint64_t reserved[6];
 };
 
@@ -108,8 +108,8 @@ struct photon_publisher {
 	uint64_t mask;
 	uint64_t stride;   /* bytes per slot, a multiple of 64 */
 	uint64_t msg_size; /* bytes copied per message */
-	uint64_t seq;      /* next sequence = messages published */
-	uint64_t limit;    /* publish may go on while seq < limit */
+	uint64_t seq;	   /* next sequence = messages published */
+	uint64_t limit;	   /* publish may go on while seq < limit */
 	struct photon__atomic64 *cursor;
 	struct photon_channel *channel;
 } PHOTON__ALIGNED(PHOTON_CACHE_LINE);
@@ -130,8 +130,8 @@ struct photon_subscriber {
 	struct photon_channel *channel;
 	/* Slow-path state, written only by the reading thread. */
 	uint64_t capacity;
-	uint64_t start;	       /* pos when subscribed */
-	uint64_t members;      /* 1, or n for a group */
+	uint64_t start;			      /* pos when subscribed */
+	uint64_t members;		      /* 1, or n for a group */
 	struct photon__atomic64 lagged;	      /* messages skipped */
 	struct photon__atomic64 jumped;	      /* passed over by latest() */
 	struct photon__atomic64 last_skipped; /* of the last LAGGED */
@@ -146,8 +146,8 @@ struct photon_group {
 PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, pos) == 0,
 		      "the tracker word opens the subscriber");
 PHOTON__STATIC_ASSERT(sizeof(struct photon_subscriber) %
-				      PHOTON__FALSE_SHARING_RANGE ==
-			      0,
+			      PHOTON__FALSE_SHARING_RANGE ==
+			  0,
 		      "subscribers do not share a line pair");
 PHOTON__STATIC_ASSERT(sizeof(struct photon__atomic64) == 8,
 		      "an atomic word is 8 bytes");
@@ -160,8 +160,9 @@ PHOTON__STATIC_ASSERT(sizeof(struct photon__atomic64) == 8,
  * cache lines. The hot paths derive it from n rather than loading it, so for
  * the typed wrappers it is a constant and the slot index a shift.
  */
-#define PHOTON_SLOT_STRIDE(n)                                                  \
-	(((uint64_t)PHOTON_SLOT_PAYLOAD_OFFSET + (n) + PHOTON_CACHE_LINE - 1) & \
+#define PHOTON_SLOT_STRIDE(n)                                              \
+	(((uint64_t)PHOTON_SLOT_PAYLOAD_OFFSET + (n) + PHOTON_CACHE_LINE - \
+	  1) &                                                             \
 	 ~(uint64_t)(PHOTON_CACHE_LINE - 1))
 
 /* ---- channels ---- */
@@ -199,7 +200,8 @@ PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
 PHOTON_API void photon_channel_release(struct photon_channel *ch);
 
 /* Takes one more reference, released with photon_channel_release(). */
-PHOTON_API struct photon_channel *photon_channel_retain(struct photon_channel *ch);
+PHOTON_API struct photon_channel *
+photon_channel_retain(struct photon_channel *ch);
 
 /* Getters; 0 for NULL. */
 PHOTON_API size_t photon_channel_capacity(const struct photon_channel *ch);
@@ -297,7 +299,8 @@ PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s);
 /* Counters: skipped by the last LAGGED; delivered; skipped in total. */
 PHOTON_API uint64_t
 photon_subscriber_last_skipped(const struct photon_subscriber *s);
-PHOTON_API uint64_t photon_subscriber_received(const struct photon_subscriber *s);
+PHOTON_API uint64_t
+photon_subscriber_received(const struct photon_subscriber *s);
 PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s);
 /* received / (received + lagged); 0.0 when nothing was seen. */
 PHOTON_API double
@@ -334,10 +337,10 @@ PHOTON_API int photon__subscriber_miss(struct photon_subscriber *s);
 
 #if PHOTON__TSAN
 #define PHOTON__PAYLOAD_STORE __ATOMIC_RELEASE
-#define PHOTON__PAYLOAD_LOAD __ATOMIC_ACQUIRE
+#define PHOTON__PAYLOAD_LOAD  __ATOMIC_ACQUIRE
 #else
 #define PHOTON__PAYLOAD_STORE __ATOMIC_RELAXED
-#define PHOTON__PAYLOAD_LOAD __ATOMIC_RELAXED
+#define PHOTON__PAYLOAD_LOAD  __ATOMIC_RELAXED
 #endif
 
 /*
@@ -367,7 +370,8 @@ PHOTON__INLINE void photon__slot_write(unsigned char *slot, const void *msg,
 		memcpy(&x, src + 8 * words, tail);
 		__atomic_store_n(&w[words], x, PHOTON__PAYLOAD_STORE);
 	}
-	PHOTON__STORE(stamp, 2 * s + 2, PHOTON__RELEASE); /* W4, pairs with R1 */
+	PHOTON__STORE(stamp, 2 * s + 2,
+		      PHOTON__RELEASE); /* W4, pairs with R1 */
 }
 
 /* R2: copies n bytes of payload, never writing past n bytes of out. */
@@ -375,7 +379,7 @@ PHOTON__INLINE void photon__slot_read(const unsigned char *slot, void *out,
 				      size_t n)
 {
 	const uint64_t *w =
-		(const uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+	    (const uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
 	unsigned char *dst = (unsigned char *)out;
 	size_t i, words = n / 8, tail = n % 8;
 
@@ -421,9 +425,9 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 {
 	uint64_t c = PHOTON__LOAD(&sub->pos, PHOTON__RELAXED); /* own field */
 	const unsigned char *slot =
-		sub->slots + (c & sub->mask) * PHOTON_SLOT_STRIDE(n);
+	    sub->slots + (c & sub->mask) * PHOTON_SLOT_STRIDE(n);
 	const struct photon__atomic64 *stamp =
-		(const struct photon__atomic64 *)slot;
+	    (const struct photon__atomic64 *)slot;
 	uint64_t want = 2 * c + 2;
 	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
 
@@ -438,7 +442,8 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 			PHOTON__STORE(&sub->pos, c + 1, PHOTON__RELEASE);
 			return PHOTON_OK;
 		}
-		/* Torn: overwritten while copying; the next call sees the lap. */
+		/* Torn: overwritten while copying; the next call sees the lap.
+		 */
 		return PHOTON_EMPTY;
 	}
 	if (s1 < want && !PHOTON__LOAD(sub->closed, PHOTON__RELAXED))

@@ -7,7 +7,8 @@
  * atomic access in a header goes through the PHOTON__LOAD/STORE helpers below,
  * which are the GCC/Clang __atomic builtins on plain fixed-width integers and
  * name their memory order at every call site. Shared fields are wrapped in
- * struct photon__atomic64 so that a plain read or write of one does not compile.
+ * struct photon__atomic64 so that a plain read or write of one does not
+ * compile.
  */
 #ifndef PHOTON_COMMON_H
 #define PHOTON_COMMON_H
@@ -22,8 +23,8 @@
 #endif
 
 #ifdef __cplusplus
-#define PHOTON__EXTERN_C_BEGIN extern "C" {
-#define PHOTON__EXTERN_C_END }
+#define PHOTON__EXTERN_C_BEGIN	      extern "C" {
+#define PHOTON__EXTERN_C_END	      }
 #define PHOTON__STATIC_ASSERT(c, msg) static_assert(c, msg)
 #else
 #define PHOTON__EXTERN_C_BEGIN
@@ -38,38 +39,36 @@
  */
 #define PHOTON_API __attribute__((visibility("default")))
 
-#define PHOTON__INLINE static inline __attribute__((always_inline))
-#define PHOTON__UNUSED __attribute__((unused))
-#define PHOTON__LIKELY(x) __builtin_expect(!!(x), 1)
+#define PHOTON__INLINE	    static inline __attribute__((always_inline))
+#define PHOTON__UNUSED	    __attribute__((unused))
+#define PHOTON__LIKELY(x)   __builtin_expect(!!(x), 1)
 #define PHOTON__UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define PHOTON__ALIGNED(n) __attribute__((aligned(n)))
+#define PHOTON__ALIGNED(n)  __attribute__((aligned(n)))
 
 /*
  * Two cache lines: shared fields written by different threads sit this far
  * apart because the adjacent-line prefetcher pulls lines in pairs.
  */
-#define PHOTON_CACHE_LINE 64
+#define PHOTON_CACHE_LINE	    64
 #define PHOTON__FALSE_SHARING_RANGE 128
 
 /*
  * The status codes. One table produces the constants and photon_strerror(),
  * so the two cannot drift apart.
  */
-#define PHOTON_STATUS_TABLE(X)                                                 \
-	X(PHOTON_OK, 0, "success")                                             \
-	X(PHOTON_EMPTY, -1, "nothing new to read yet")                         \
-	X(PHOTON_LAGGED, -2,                                                   \
-	  "the reader was overrun; messages were skipped")                     \
-	X(PHOTON_FULL, -3,                                                     \
-	  "bounded channel is full: the slowest consumer is too far behind")   \
-	X(PHOTON_CLOSED, -4,                                                   \
-	  "the channel is closed and every message has been read")             \
-	X(PHOTON_EINVAL, -5, "invalid argument")                               \
-	X(PHOTON_ENOMEM, -6, "out of memory")                                  \
-	X(PHOTON_EBUSY, -7, "resource busy")                                   \
-	X(PHOTON_ENOTSUP, -8, "not supported on this build or machine")        \
-	X(PHOTON_ETYPE, -9,                                                    \
-	  "topic exists with another message type or size")                   \
+#define PHOTON_STATUS_TABLE(X)                                                \
+	X(PHOTON_OK, 0, "success")                                            \
+	X(PHOTON_EMPTY, -1, "nothing new to read yet")                        \
+	X(PHOTON_LAGGED, -2, "the reader was overrun; messages were skipped") \
+	X(PHOTON_FULL, -3,                                                    \
+	  "bounded channel is full: the slowest consumer is too far behind")  \
+	X(PHOTON_CLOSED, -4,                                                  \
+	  "the channel is closed and every message has been read")            \
+	X(PHOTON_EINVAL, -5, "invalid argument")                              \
+	X(PHOTON_ENOMEM, -6, "out of memory")                                 \
+	X(PHOTON_EBUSY, -7, "resource busy")                                  \
+	X(PHOTON_ENOTSUP, -8, "not supported on this build or machine")       \
+	X(PHOTON_ETYPE, -9, "topic exists with another message type or size") \
 	X(PHOTON_ESYS, -10, "an operating-system call failed (see errno)")
 
 #define PHOTON__STATUS_ENUM(name, value, text) name = value,
@@ -109,7 +108,7 @@ struct photon__atomic64 {
 #define PHOTON__ACQUIRE __ATOMIC_ACQUIRE
 #define PHOTON__RELEASE __ATOMIC_RELEASE
 
-#define PHOTON__LOAD(a, order) __atomic_load_n(&(a)->v, order)
+#define PHOTON__LOAD(a, order)	     __atomic_load_n(&(a)->v, order)
 #define PHOTON__STORE(a, val, order) __atomic_store_n(&(a)->v, (val), order)
 
 /*

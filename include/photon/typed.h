@@ -32,43 +32,43 @@
 #include <photon/channel.h>
 #include <photon/bus.h>
 
-#define PHOTON__TYPED_OK(h, x, T)                                              \
+#define PHOTON__TYPED_OK(h, x, T) \
 	PHOTON__LIKELY((h) != NULL && (x) != NULL && (h)->msg_size == sizeof(T))
 
 #define PHOTON_DEFINE_TYPED(prefix, T)                                         \
 	PHOTON__UNUSED static inline int prefix##_channel_create(              \
-		struct photon_channel **out, size_t capacity)                  \
+	    struct photon_channel **out, size_t capacity)                      \
 	{                                                                      \
 		return photon_channel_create(out, capacity, sizeof(T));        \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_channel_create_bounded(      \
-		struct photon_channel **out, size_t capacity, size_t watermark) \
+	    struct photon_channel **out, size_t capacity, size_t watermark)    \
 	{                                                                      \
 		return photon_channel_create_bounded(out, capacity, sizeof(T), \
 						     watermark);               \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_bus_topic(                   \
-		struct photon_bus *bus, const char *topic,                     \
-		struct photon_channel **out)                                   \
+	    struct photon_bus *bus, const char *topic,                         \
+	    struct photon_channel **out)                                       \
 	{                                                                      \
 		return photon_bus_topic(bus, topic, sizeof(T), #T, out);       \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_publish(                     \
-		struct photon_publisher *p, const T *msg)                      \
+	    struct photon_publisher *p, const T *msg)                          \
 	{                                                                      \
 		if (!PHOTON__TYPED_OK(p, msg, T))                              \
 			return PHOTON_EINVAL;                                  \
 		return photon__publish_n(p, msg, sizeof(T), 1);                \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_try_publish(                 \
-		struct photon_publisher *p, const T *msg)                      \
+	    struct photon_publisher *p, const T *msg)                          \
 	{                                                                      \
 		if (!PHOTON__TYPED_OK(p, msg, T))                              \
 			return PHOTON_EINVAL;                                  \
 		return photon__publish_n(p, msg, sizeof(T), 0);                \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_try_recv(                    \
-		struct photon_subscriber *s, T *out)                           \
+	    struct photon_subscriber *s, T *out)                               \
 	{                                                                      \
 		unsigned char tmp[sizeof(T)];                                  \
 		int rc;                                                        \
@@ -80,8 +80,7 @@
 		return rc;                                                     \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_recv_with(                   \
-		struct photon_subscriber *s, T *out,                           \
-		const struct photon_wait *w)                                   \
+	    struct photon_subscriber *s, T *out, const struct photon_wait *w)  \
 	{                                                                      \
 		unsigned char tmp[sizeof(T)];                                  \
 		int rc;                                                        \
@@ -93,12 +92,12 @@
 		return rc;                                                     \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_recv(                        \
-		struct photon_subscriber *s, T *out)                           \
+	    struct photon_subscriber *s, T *out)                               \
 	{                                                                      \
 		return prefix##_recv_with(s, out, NULL);                       \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_latest(                      \
-		struct photon_subscriber *s, T *out)                           \
+	    struct photon_subscriber *s, T *out)                               \
 	{                                                                      \
 		unsigned char tmp[sizeof(T)];                                  \
 		int rc;                                                        \
