@@ -12,9 +12,7 @@
 	 PHOTON_MLOCK | PHOTON_PREFAULT | PHOTON_NUMA)
 
 /* The flags whose units have not landed yet. */
-#define PHOTON__PENDING_FLAGS                                         \
-	(PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | PHOTON_MLOCK | \
-	 PHOTON_PREFAULT | PHOTON_NUMA)
+#define PHOTON__PENDING_FLAGS PHOTON_MPMC
 
 /* Slot layout (SPEC 1.1): stamp at 0, payload right after it, whole lines. */
 struct photon__slot_header {
@@ -100,7 +98,7 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	ch->stride = PHOTON_SLOT_STRIDE(opts->msg_size);
 	ch->watermark = opts->watermark;
 	ch->flags = opts->flags;
-	rc = photon__ring_map(ch, (size_t)(ch->capacity * ch->stride));
+	rc = photon__ring_map(ch, (size_t)(ch->capacity * ch->stride), opts);
 	if (rc != PHOTON_OK) {
 		free(ch);
 		return rc;
@@ -331,6 +329,7 @@ int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 	s->capacity = ch->capacity;
 	s->members = members;
 	s->channel = photon__channel_ref(ch);
+	PHOTON__STORE(&ch->subscribed, 1, PHOTON__RELAXED);
 	rc = photon__gate_register(ch, s, from_oldest);
 	if (rc != PHOTON_OK) {
 		photon_channel_release(ch);

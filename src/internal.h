@@ -39,6 +39,8 @@ struct photon_channel {
 	struct photon__atomic64
 	    refs PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	struct photon__atomic64 publisher_taken;
+	/* Set once the first subscriber or group exists (prefault refuses). */
+	struct photon__atomic64 subscribed;
 	/*
 	 * Bounded channels: the registry of consumer trackers and the gate's
 	 * cached minimum. Registration, deregistration, the publisher's rescan
@@ -66,8 +68,13 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, refs) ==
 int photon__fail(int code, const char *fmt, ...) PHOTON__PRINTF(2, 3);
 void photon__clear_error(void);
 
-/* mem.c: the ring's memory (zeroed, page aligned). */
-int photon__ring_map(struct photon_channel *ch, size_t bytes);
+/*
+ * mem.c: the ring's memory (zeroed, page aligned), placed and locked as the
+ * options ask (PHOTON_HUGEPAGES, PHOTON_THP, PHOTON_MLOCK, PHOTON_PREFAULT,
+ * PHOTON_NUMA); sets ch->slots, ch->ring_bytes and ch->page_size.
+ */
+int photon__ring_map(struct photon_channel *ch, size_t bytes,
+		     const struct photon_opts *opts);
 void photon__ring_unmap(struct photon_channel *ch);
 
 /* channel.c */

@@ -11,11 +11,19 @@
 
 #include "internal.h"
 
-int photon__ring_map(struct photon_channel *ch, size_t bytes)
+int photon__ring_map(struct photon_channel *ch, size_t bytes,
+		     const struct photon_opts *opts)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p;
 
+	if (opts->flags & (PHOTON_HUGEPAGES | PHOTON_THP | PHOTON_MLOCK |
+			   PHOTON_PREFAULT | PHOTON_NUMA))
+		return photon__fail(PHOTON_ENOTSUP,
+				    "flags 0x%x are not available in this "
+				    "version of libphotonring",
+				    opts->flags);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return photon__fail(PHOTON_ENOMEM,
 				    "mmap of a %zu-byte ring failed: %s", bytes,
