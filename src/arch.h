@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The one place for architecture-specific instructions, each with a portable
- * fallback.
+ * fallback, and the run-time CPU detection they depend on (cpu.c).
  */
 #ifndef PHOTON_ARCH_H
 #define PHOTON_ARCH_H
+
+#include <stdint.h>
 
 /* Tells the core we are spinning: frees pipeline resources for the sibling
  * hyperthread and avoids the memory-order machine clear on loop exit. */
@@ -20,5 +22,25 @@ static inline void photon__cpu_relax(void)
 	__asm__ __volatile__("" ::: "memory");
 #endif
 }
+
+/* Hardware waits on a memory location, as detected at run time. */
+enum photon__monitor {
+	PHOTON__MONITOR_NONE = 0, /* fall back to PAUSE bursts */
+	PHOTON__MONITOR_MWAITX,	  /* AMD MONITORX/MWAITX, user mode */
+	PHOTON__MONITOR_UMWAIT,	  /* Intel WAITPKG UMONITOR/UMWAIT */
+	PHOTON__MONITOR_WFE	  /* AArch64 exclusive load + WFE */
+};
+
+/* Which hardware wait this CPU offers (detected once, thread-safe). */
+enum photon__monitor photon__monitor_kind(void);
+
+/*
+ * Waits while *addr == seen, for at most about `cycles` TSC cycles (or the
+ * event-stream period on AArch64). Arms the monitor, then re-checks *addr
+ * before waiting, so a store between the caller's last check and the arming
+ * is never slept through. May return early (interrupts, other writes to the
+ * line). With PHOTON__MONITOR_NONE it is a burst of PAUSEs.
+ */
+void photon__monitor_wait(const uint64_t *addr, uint64_t seen, uint32_t cycles);
 
 #endif /* PHOTON_ARCH_H */

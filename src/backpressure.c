@@ -22,6 +22,7 @@
  * the lock, which is what makes a subscribe that races the publisher safe.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "arch.h"
 #include "internal.h"
@@ -43,13 +44,21 @@ static int bounded(const struct photon_channel *ch)
 	return (ch->flags & PHOTON_BOUNDED) != 0;
 }
 
+uint64_t photon__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 int photon__gate_register(struct photon_channel *ch,
 			  struct photon_subscriber *s, int from_oldest)
 {
 	uint64_t head, start;
 
 	if (!bounded(ch)) {
-		head = PHOTON__LOAD(&ch->cursor, PHOTON__ACQUIRE); /* R6 */
+		head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
 		start = from_oldest ? photon__oldest_held(head, ch->capacity)
 				    : head + 1;
 		PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
@@ -58,7 +67,7 @@ int photon__gate_register(struct photon_channel *ch,
 	pthread_mutex_lock(&ch->gate_lock);
 	if (ch->ntrackers == ch->trackers_cap) {
 		size_t cap = ch->trackers_cap ? 2 * ch->trackers_cap : 8;
-		struct photon_subscriber **t =
+		struct photon__tracker *t =
 		    realloc(ch->trackers, cap * sizeof(*t));
 		if (!t) {
 			pthread_mutex_unlock(&ch->gate_lock);
@@ -68,13 +77,14 @@ int photon__gate_register(struct photon_channel *ch,
 		ch->trackers = t;
 		ch->trackers_cap = cap;
 	}
-	head = PHOTON__LOAD(&ch->cursor, PHOTON__ACQUIRE); /* R6 */
+	head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
 	start =
 	    from_oldest ? photon__oldest_held(head, ch->capacity) : head + 1;
 	if (start < ch->gate_min)
 		start = ch->gate_min;
 	PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
-	ch->trackers[ch->ntrackers++] = s;
+	ch->trackers[ch->ntrackers++] =
+	    (struct photon__tracker){ .sub = s, .seen_pos = start };
 	s->registered = 1;
 	pthread_mutex_unlock(&ch->gate_lock);
 	return PHOTON_OK;
@@ -89,7 +99,7 @@ void photon__gate_unregister(struct photon_channel *ch,
 		return;
 	pthread_mutex_lock(&ch->gate_lock);
 	for (i = 0; i < ch->ntrackers; i++) {
-		if (ch->trackers[i] == s) {
+		if (ch->trackers[i].sub == s) {
 			ch->trackers[i] = ch->trackers[--ch->ntrackers];
 			break;
 		}
@@ -98,37 +108,77 @@ void photon__gate_unregister(struct photon_channel *ch,
 	pthread_mutex_unlock(&ch->gate_lock);
 }
 
-/* Recomputes the publisher's limit from the trackers (the rescan). */
-static void rescan(struct photon_publisher *p, struct photon_channel *ch)
+/*
+ * The stall rule (opts.stall_timeout_ns): a tracker that holds the
+ * publisher back (its position + room <= next) without moving for longer
+ * than the timeout stops counting. It counts again as soon as it moves (its
+ * LAGGED or its next read); until it has caught up with what the ring still
+ * holds, it then holds the publisher back again. The clock starts when it
+ * first holds the publisher back, so an idle consumer of an idle channel is
+ * never stalled by a burst. Returns 1 when t is excluded. Under gate_lock.
+ */
+static int stalled(struct photon_channel *ch, struct photon__tracker *t,
+		   uint64_t pos, uint64_t next, uint64_t room, uint64_t *now)
 {
-	uint64_t room = ch->capacity - ch->watermark;
-	size_t i;
-
-	pthread_mutex_lock(&ch->gate_lock);
-	if (ch->ntrackers == 0) {
-		ch->gate_min = photon__oldest_held(p->seq, ch->capacity);
-		p->limit = p->seq + 1;
-	} else {
-		uint64_t m = UINT64_MAX;
-		for (i = 0; i < ch->ntrackers; i++) {
-			/* G1, pairs with R5: the reads of a slot below this
-			 * position are done, so it may be reused. */
-			uint64_t pos = PHOTON__LOAD(&ch->trackers[i]->pos,
-						    PHOTON__ACQUIRE);
-			if (pos < m)
-				m = pos;
-		}
-		ch->gate_min = m;
-		p->limit = m + room;
+	if (!ch->stall_timeout_ns)
+		return 0;
+	if (pos != t->seen_pos) { /* it moved: it gates again from here */
+		t->seen_pos = pos;
+		t->blocking_since = 0;
+		t->stalled = 0;
 	}
-	pthread_mutex_unlock(&ch->gate_lock);
+	if (t->stalled)
+		return 1;
+	if (pos + room > next) {
+		t->blocking_since = 0;
+		return 0;
+	}
+	if (!*now)
+		*now = photon__now_ns();
+	if (!t->blocking_since) {
+		t->blocking_since = *now;
+		return 0;
+	}
+	if (*now - t->blocking_since < ch->stall_timeout_ns)
+		return 0;
+	t->stalled = 1;
+	__atomic_fetch_add(&t->sub->stalls.v, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ch->stalls.v, 1, __ATOMIC_RELAXED);
+	return 1;
 }
 
 /*
- * The publisher's slow path, reached when seq >= limit. Returns PHOTON_OK
- * once seq < limit, or PHOTON_FULL when wait is 0 and there is no room.
+ * The rescan: the limit below which sequences may be published, given that
+ * `next` is the next one to publish. Under gate_lock; sets gate_min.
  */
-PHOTON_API int photon__publisher_gate(struct photon_publisher *p, int wait)
+static uint64_t rescan(struct photon_channel *ch, uint64_t next)
+{
+	uint64_t room = ch->capacity - ch->watermark;
+	uint64_t m = UINT64_MAX, now = 0;
+	size_t i;
+
+	for (i = 0; i < ch->ntrackers; i++) {
+		struct photon__tracker *t = &ch->trackers[i];
+		/* G1, pairs with R5: the reads of a slot below this position
+		 * are done, so it may be reused. */
+		uint64_t pos = PHOTON__LOAD(&t->sub->pos, PHOTON__ACQUIRE);
+
+		if (stalled(ch, t, pos, next, room, &now))
+			continue;
+		if (pos < m)
+			m = pos;
+	}
+	if (m == UINT64_MAX) {
+		/* No consumer gates: allow exactly the next publish, and
+		 * protect what it leaves behind from new subscribers. */
+		ch->gate_min = photon__oldest_held(next, ch->capacity);
+		return next + 1;
+	}
+	ch->gate_min = m;
+	return m + room;
+}
+
+int photon__gate_wait(struct photon_publisher *p, int wait)
 {
 	struct photon_channel *ch = p->channel;
 	struct photon__waiter wt;
@@ -139,11 +189,51 @@ PHOTON_API int photon__publisher_gate(struct photon_publisher *p, int wait)
 	}
 	photon__waiter_init(&wt, NULL);
 	for (;;) {
-		rescan(p, ch);
+		pthread_mutex_lock(&ch->gate_lock);
+		p->limit = rescan(ch, p->seq);
+		pthread_mutex_unlock(&ch->gate_lock);
 		if (p->seq < p->limit)
 			return PHOTON_OK;
 		if (!wait)
 			return PHOTON_FULL;
 		photon__waiter_pause(&wt);
+	}
+}
+
+/*
+ * Bounded MPMC: a claim is a compare-and-swap of the shared counter below
+ * the shared limit, so no producer ever holds a sequence the gate did not
+ * allow (a fetch-add could not be taken back when the ring is full).
+ */
+int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
+{
+	struct photon__atomic64 *next = &ch->line.next;
+	uint64_t s = PHOTON__LOAD(next, PHOTON__RELAXED);
+	struct photon__waiter wt;
+
+	photon__waiter_init(&wt, NULL);
+	for (;;) {
+		uint64_t limit = PHOTON__LOAD(&ch->mp_limit, PHOTON__ACQUIRE);
+
+		if (s < limit) {
+			if (__atomic_compare_exchange_n(&next->v, &s, s + 1, 0,
+							__ATOMIC_RELAXED,
+							__ATOMIC_RELAXED)) {
+				*seq = s;
+				return PHOTON_OK;
+			}
+			continue; /* s was reloaded */
+		}
+		pthread_mutex_lock(&ch->gate_lock);
+		s = PHOTON__LOAD(next, PHOTON__RELAXED);
+		limit = rescan(ch, s);
+		PHOTON__STORE(&ch->mp_limit, limit, PHOTON__RELEASE);
+		pthread_mutex_unlock(&ch->gate_lock);
+		if (s < limit)
+			continue;
+		if (!wait)
+			return PHOTON_FULL;
+		photon__waiter_pause(&wt);
+		s = PHOTON__LOAD(next, PHOTON__RELAXED);
 	}
 }

@@ -4,15 +4,14 @@
  * exported twins of the inline hot paths, and the readers' slow paths.
  */
 #include <stdlib.h>
+#include <time.h>
 
+#include "arch.h"
 #include "internal.h"
 
 #define PHOTON__KNOWN_FLAGS                                             \
 	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | \
 	 PHOTON_MLOCK | PHOTON_PREFAULT | PHOTON_NUMA)
-
-/* The flags whose units have not landed yet. */
-#define PHOTON__PENDING_FLAGS PHOTON_MPMC
 
 /* Slot layout (SPEC 1.1): stamp at 0, payload right after it, whole lines. */
 struct photon__slot_header {
@@ -31,9 +30,9 @@ int photon__check_opts(const struct photon_opts *o)
 {
 	size_t i;
 
-	if (o->capacity < 2 || (o->capacity & (o->capacity - 1)) != 0)
+	if (o->capacity < 2)
 		return photon__fail(PHOTON_EINVAL,
-				    "capacity %zu: must be a power of two >= 2",
+				    "capacity %zu: must be at least 2",
 				    o->capacity);
 	if (o->msg_size == 0 || o->msg_size > PHOTON_MSG_SIZE_MAX)
 		return photon__fail(PHOTON_EINVAL,
@@ -61,11 +60,10 @@ int photon__check_opts(const struct photon_opts *o)
 		if (o->reserved[i])
 			return photon__fail(
 			    PHOTON_EINVAL, "photon_opts.reserved must be zero");
-	if (o->flags & PHOTON__PENDING_FLAGS)
-		return photon__fail(PHOTON_ENOTSUP,
-				    "flags 0x%x are not available in this "
-				    "version of libphotonring",
-				    o->flags & PHOTON__PENDING_FLAGS);
+	if (o->stall_timeout_ns && !(o->flags & PHOTON_BOUNDED))
+		return photon__fail(PHOTON_EINVAL,
+				    "stall_timeout_ns given for a lossy "
+				    "channel (set PHOTON_BOUNDED)");
 	return PHOTON_OK;
 }
 
@@ -93,7 +91,12 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 				    "out of memory for a channel");
 	memset(ch, 0, bytes);
 	ch->capacity = opts->capacity;
-	ch->mask = opts->capacity - 1;
+	ch->index.capacity = opts->capacity;
+	if ((opts->capacity & (opts->capacity - 1)) == 0)
+		ch->index.mask = opts->capacity - 1;
+	else
+		ch->index.magic = ~(photon__u128)0 / opts->capacity + 1;
+	ch->stall_timeout_ns = opts->stall_timeout_ns;
 	ch->msg_size = opts->msg_size;
 	ch->stride = PHOTON_SLOT_STRIDE(opts->msg_size);
 	ch->watermark = opts->watermark;
@@ -103,7 +106,7 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 		free(ch);
 		return rc;
 	}
-	PHOTON__STORE(&ch->cursor, PHOTON__NONE, PHOTON__RELAXED);
+	PHOTON__STORE(&ch->line.cursor, PHOTON__NONE, PHOTON__RELAXED);
 	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
 	photon__gate_init(ch);
 	*out = ch;
@@ -197,44 +200,102 @@ PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch)
 	return ch ? PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE) != 0 : 0;
 }
 
+PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch)
+{
+	return ch ? PHOTON__LOAD(&ch->stalls, PHOTON__RELAXED) : 0;
+}
+
 /* ---- publisher ---- */
+
+/*
+ * Takes the publisher role: SPMC channels have one holder for their whole
+ * life (closing is final); MPMC channels count their open handles under the
+ * gate lock, so the close of the last one cannot race a new open.
+ */
+static int take_publisher_role(struct photon_channel *ch)
+{
+	uint64_t expect = 0;
+	int rc = PHOTON_OK;
+
+	if (ch->flags & PHOTON_MPMC) {
+		pthread_mutex_lock(&ch->gate_lock);
+		if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE))
+			rc = PHOTON_CLOSED;
+		else
+			ch->publishers++;
+		pthread_mutex_unlock(&ch->gate_lock);
+	} else if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE)) {
+		rc = PHOTON_CLOSED;
+	} else if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect,
+						1, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+		return photon__fail(PHOTON_EBUSY,
+				    "the channel already has its publisher "
+				    "(single-producer channel; PHOTON_MPMC "
+				    "allows several)");
+	}
+	if (rc == PHOTON_CLOSED)
+		return photon__fail(PHOTON_CLOSED,
+				    "the channel was closed; open a new one");
+	return rc;
+}
+
+/* Gives the role back; returns 1 when the channel is now closed. */
+static int drop_publisher_role(struct photon_channel *ch)
+{
+	int last = 1;
+
+	if (ch->flags & PHOTON_MPMC) {
+		pthread_mutex_lock(&ch->gate_lock);
+		last = --ch->publishers == 0;
+		if (last) /* C1: after every handle's last publish */
+			PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
+		pthread_mutex_unlock(&ch->gate_lock);
+		return last;
+	}
+	/* C1: after the last W5; pairs with C2 in photon__subscriber_miss. */
+	PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
+	return last;
+}
 
 PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 				     struct photon_publisher **out)
 {
 	struct photon_publisher *p;
-	uint64_t expect = 0;
+	int rc;
 
+	if (out)
+		*out = NULL;
 	if (!ch || !out)
 		return photon__fail(PHOTON_EINVAL,
 				    "photon_publisher_open: NULL argument");
-	*out = NULL;
-	if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE))
-		return photon__fail(PHOTON_CLOSED,
-				    "the channel was closed; open a new one");
-	if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect, 1, 0,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return photon__fail(PHOTON_EBUSY,
-				    "the channel already has its publisher "
-				    "(single-producer channel)");
 	p = aligned_alloc(PHOTON__FALSE_SHARING_RANGE,
 			  (sizeof(*p) + PHOTON__FALSE_SHARING_RANGE - 1) &
 			      ~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1));
-	if (!p) {
-		PHOTON__STORE(&ch->publisher_taken, 0, PHOTON__RELEASE);
+	if (!p)
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a publisher");
+	rc = take_publisher_role(ch);
+	if (rc != PHOTON_OK) {
+		free(p);
+		return rc;
 	}
 	memset(p, 0, sizeof(*p));
 	p->slots = ch->slots;
-	p->mask = ch->mask;
+	p->line = &ch->line;
+	p->index = ch->index;
 	p->stride = ch->stride;
 	p->msg_size = ch->msg_size;
-	p->cursor = &ch->cursor;
-	/* The first sequence after whatever an earlier holder published. */
-	p->seq = PHOTON__LOAD(&ch->cursor, PHOTON__ACQUIRE) + 1;
-	/* Lossy: never gated. Bounded: the first publish computes the gate. */
-	p->limit = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
+	p->mpmc = (ch->flags & PHOTON_MPMC) != 0;
+	if (p->mpmc) {
+		/* Always out of line: claims come from the shared counter. */
+		p->seq = 0;
+		p->limit = 0;
+	} else {
+		p->seq = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) + 1;
+		/* Lossy: never gated. Bounded: the first publish rescans. */
+		p->limit = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
+	}
 	p->channel = photon__channel_ref(ch);
 	*out = p;
 	return PHOTON_OK;
@@ -247,10 +308,134 @@ PHOTON_API void photon_publisher_close(struct photon_publisher *p)
 	if (!p)
 		return;
 	ch = p->channel;
-	/* C1: after the last W5; pairs with C2 in photon__subscriber_miss. */
-	PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
+	/* Parked readers must wake to see CLOSED. */
+	if (drop_publisher_role(ch))
+		photon__wake(p);
 	free(p);
 	photon_channel_release(ch);
+}
+
+/*
+ * Futex wake of parked readers (PHOTON_WAIT_PARK): bump the word they sleep
+ * on, then wake them all. K1: the bump is a release RMW after W4/W5, so a
+ * reader that sees the new word also sees the stamp; pairs with K2.
+ */
+PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
+{
+	__atomic_fetch_add(&p->line->wake, 1, __ATOMIC_RELEASE); /* K1 */
+	photon__futex_wake(&p->line->wake);
+}
+
+/*
+ * MPMC: wait until the slot's previous lap (sequence s - capacity) is
+ * committed, so stamps never move backwards and two producers never write
+ * one slot at once. The holder of that sequence may be preempted: after a
+ * short spin, sleep rather than spin or yield (a sched_yield convoy with
+ * more threads than cores measured ~4k msg/s).
+ */
+static void wait_previous_lap(const struct photon_publisher *p, uint64_t s)
+{
+	const struct photon__atomic64 *stamp;
+	uint64_t prev, spins = 0;
+
+	if (s < p->index.capacity)
+		return;
+	prev = s - p->index.capacity;
+	stamp = (const struct photon__atomic64 *)(p->slots + photon__slot_index(
+								 &p->index, s) *
+								 p->stride);
+	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2) {
+		if (++spins < 128) {
+			photon__cpu_relax();
+		} else {
+			struct timespec ts = { 0, 2000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+/*
+ * MPMC: moves the shared cursor over every committed sequence after it. A
+ * sequence n is committed when its slot's stamp is >= 2n + 2 (equal, or a
+ * later lap already reused the slot, which waits for n first): testing
+ * equality would strand the cursor behind a reused slot. M1/M2 make the
+ * commit and the cursor update a store-load pair in both directions, so the
+ * last committer always finds the cursor ready to move past its sequence.
+ */
+static void advance_cursor(struct photon_publisher *p)
+{
+	struct photon__cursor_line *line = p->line;
+	uint64_t c = PHOTON__LOAD(&line->cursor, PHOTON__ACQUIRE);
+
+	for (;;) {
+		uint64_t n = c + 1; /* all-ones + 1 == 0 */
+		const struct photon__atomic64 *stamp =
+		    (const struct photon__atomic64 *)(p->slots +
+						      photon__slot_index(
+							  &p->index, n) *
+							  p->stride);
+
+		if (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * n + 2)
+			return;
+		if (__atomic_compare_exchange_n(&line->cursor.v, &c, n, 0,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_ACQUIRE)) {
+			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* M2 */
+			c = n;
+		}
+	}
+}
+
+int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq)
+{
+	struct photon_channel *ch = p->channel;
+
+	if (ch->flags & PHOTON_BOUNDED)
+		return photon__gate_claim(ch, seq, wait);
+	*seq = __atomic_fetch_add(&p->line->next.v, 1, __ATOMIC_RELAXED);
+	return PHOTON_OK;
+}
+
+void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
+			 uint64_t s)
+{
+	wait_previous_lap(p, s);
+	photon__slot_write(p->slots +
+			       photon__slot_index(&p->index, s) * p->stride,
+			   msg, p->msg_size, s);	     /* W1..W4 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	     /* M1 */
+	advance_cursor(p);				     /* W5 */
+	if (PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED)) /* P2 */
+		photon__wake(p);
+	p->seq++;
+}
+
+static int publish_mpmc(struct photon_publisher *p, const void *msg, int wait)
+{
+	uint64_t s;
+	int rc = photon__mpmc_claim(p, wait, &s);
+
+	if (rc == PHOTON_OK)
+		photon__mpmc_commit(p, msg, s);
+	return rc;
+}
+
+/*
+ * The publisher's slow path, reached when seq >= limit: a bounded channel
+ * at its cached limit, or any MPMC handle.
+ */
+PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
+				    int wait)
+{
+	int rc;
+
+	if (p->mpmc)
+		return publish_mpmc(p, msg, wait);
+	rc = photon__gate_wait(p, wait);
+	if (rc != PHOTON_OK)
+		return rc;
+	photon__publish_at(p, msg, p->msg_size, p->seq);
+	return PHOTON_OK;
 }
 
 PHOTON_API int photon_publish(struct photon_publisher *p, const void *msg)
@@ -321,12 +506,11 @@ int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 				    "out of memory for a subscriber");
 	memset(s, 0, sizeof(*s));
 	s->slots = ch->slots;
-	s->mask = ch->mask;
+	s->index = ch->index;
 	s->stride = ch->stride;
 	s->msg_size = ch->msg_size;
 	s->closed = &ch->closed;
-	s->cursor = &ch->cursor;
-	s->capacity = ch->capacity;
+	s->line = &ch->line;
 	s->members = members;
 	s->channel = photon__channel_ref(ch);
 	PHOTON__STORE(&ch->subscribed, 1, PHOTON__RELAXED);
@@ -391,7 +575,8 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 	const struct photon__atomic64 *stamp =
 	    (const struct photon__atomic64 *)(s->slots +
-					      (c & s->mask) * s->stride);
+					      photon__slot_index(&s->index, c) *
+						  s->stride);
 	uint64_t want = 2 * c + 2;
 	/* C2, pairs with C1: once closed is seen, every stamp is final. */
 	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
@@ -403,8 +588,8 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 		 * cursor says how far behind we are (SPEC 1.4 step 2).
 		 */
 		uint64_t head =
-		    PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
-		uint64_t oldest = photon__oldest_held(head, s->capacity);
+		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t oldest = photon__oldest_held(head, s->index.capacity);
 
 		if (c < oldest) {
 			uint64_t skipped = oldest - c;
@@ -433,7 +618,7 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 	for (;;) {
 		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
 		uint64_t head =
-		    PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE); /* R6 */
+		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 		const unsigned char *slot;
 		const struct photon__atomic64 *stamp;
@@ -441,7 +626,8 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 
 		if (head == PHOTON__NONE || head < c)
 			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
-		slot = s->slots + (head & s->mask) * s->stride;
+		slot =
+		    s->slots + photon__slot_index(&s->index, head) * s->stride;
 		stamp = (const struct photon__atomic64 *)slot;
 		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
 		if (s1 != 2 * head + 2)
@@ -467,11 +653,12 @@ PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)
 
 	if (!s)
 		return 0;
-	head = PHOTON__LOAD(s->cursor, PHOTON__ACQUIRE);
+	head = PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE);
 	c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 	if (head == PHOTON__NONE || head + 1 <= c)
 		return 0;
-	return head + 1 - c < s->capacity ? head + 1 - c : s->capacity;
+	return head + 1 - c < s->index.capacity ? head + 1 - c
+						: s->index.capacity;
 }
 
 PHOTON_API uint64_t
@@ -497,6 +684,11 @@ photon_subscriber_received(const struct photon_subscriber *s)
 	return PHOTON__LOAD(&s->pos, PHOTON__RELAXED) - s->start -
 	       PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) -
 	       PHOTON__LOAD(&s->jumped, PHOTON__RELAXED);
+}
+
+PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->stalls, PHOTON__RELAXED) : 0;
 }
 
 PHOTON_API double
@@ -573,6 +765,11 @@ PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g)
 PHOTON_API double photon_group_receive_ratio(const struct photon_group *g)
 {
 	return photon_subscriber_receive_ratio(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_stalls(const struct photon_group *g)
+{
+	return photon_subscriber_stalls(g ? &g->sub : NULL);
 }
 
 PHOTON_API uint64_t photon_group_pending(const struct photon_group *g)

@@ -14,21 +14,32 @@
 #define PHOTON__NONE UINT64_MAX
 
 /*
+ * A registered consumer of a bounded channel, as the gate sees it. All but
+ * `sub` belong to the gate and change only under gate_lock.
+ */
+struct photon__tracker {
+	struct photon_subscriber *sub;
+	uint64_t seen_pos;	 /* position when it started holding the gate */
+	uint64_t blocking_since; /* ns; 0: not holding the publisher back */
+	int stalled;		 /* excluded from the gate until it moves */
+};
+
+/*
  * The shared part of a channel. Three regions, each on its own pair of cache
- * lines: the cursor (written by the publisher on every publish), the
+ * lines: the cursor line (written by the publisher on every publish), the
  * read-mostly ring description with the closed flag (read by subscribers on
  * their miss path), and the control plane (reference count, publisher slot,
  * tracker registry).
  */
 struct photon_channel {
-	struct photon__atomic64
-	    cursor PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
+	struct photon__cursor_line
+	    line PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
 	struct photon__atomic64
 	    closed PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	unsigned char *slots;
 	uint64_t capacity;
-	uint64_t mask;
+	struct photon__ring_index index;
 	uint64_t stride;
 	uint64_t msg_size;
 	uint64_t watermark;
@@ -49,14 +60,22 @@ struct photon_channel {
 	 * and being seen by the publisher.
 	 */
 	pthread_mutex_t gate_lock;
-	struct photon_subscriber **trackers;
+	struct photon__tracker *trackers;
 	size_t ntrackers;
 	size_t trackers_cap;
 	uint64_t gate_min; /* <= every registered tracker's position */
+	uint64_t stall_timeout_ns;
+	struct photon__atomic64 stalls; /* consumers that stopped gating */
+	/* MPMC: the shared claim limit and the open publisher handles. */
+	struct photon__atomic64 mp_limit;
+	size_t publishers;
+	/* mem.c: the whole mapping, guard pages included (munmap). */
+	void *map_base;
+	size_t map_bytes;
 };
 
-PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, cursor) == 0,
-		      "cursor opens the channel");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, line) == 0,
+		      "the cursor line opens the channel");
 PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, closed) ==
 			  PHOTON__FALSE_SHARING_RANGE,
 		      "closed flag is two lines away from the cursor");
@@ -78,6 +97,13 @@ int photon__ring_map(struct photon_channel *ch, size_t bytes,
 void photon__ring_unmap(struct photon_channel *ch);
 
 /* channel.c */
+/*
+ * MPMC publish in its two steps: claim a sequence (bounded: below the gate),
+ * then write and commit it. Separate so tests can hold a claimed sequence.
+ */
+int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq);
+void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
+			 uint64_t s);
 /* Validates options; sets the error detail. */
 int photon__check_opts(const struct photon_opts *o);
 struct photon_channel *photon__channel_ref(struct photon_channel *ch);
@@ -97,6 +123,14 @@ void photon__gate_unregister(struct photon_channel *ch,
 			     struct photon_subscriber *s);
 /* Oldest sequence still held when the last published is head. */
 uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
+/*
+ * SPMC: waits (or not) until p->seq < p->limit. MPMC: claims the next
+ * sequence below the shared limit into *seq. PHOTON_OK or PHOTON_FULL.
+ */
+int photon__gate_wait(struct photon_publisher *p, int wait);
+int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait);
+/* Nanoseconds of CLOCK_MONOTONIC. */
+uint64_t photon__now_ns(void);
 
 /* wait.c */
 struct photon__waiter {
@@ -106,6 +140,9 @@ struct photon__waiter {
 	uint32_t step;
 };
 int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w);
+/* A wait step without a reader to watch (the publisher's FULL wait). */
 void photon__waiter_pause(struct photon__waiter *wt);
+/* Wakes every thread parked on a futex word. */
+void photon__futex_wake(uint32_t *word);
 
 #endif /* PHOTON_INTERNAL_H */

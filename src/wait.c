@@ -1,16 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Wait strategies and the blocking receives built on them. A strategy is a
- * small state machine stepped once per empty poll; none of them makes a
- * system call, so they behave the same with or without an OS scheduler
- * nearby (and burn the core they run on: see the README's table).
+ * small state machine stepped once per empty poll. The spin strategies make
+ * no system call; MONITOR uses a hardware wait on the next slot's stamp;
+ * PARK sleeps on a futex and is woken by the publisher.
+ *
+ * The park handshake (no lost wake-up), labels as in channel.h:
+ *
+ *   reader                                 publisher
+ *   K0  parked += 1 (seq_cst)              W4  stamp = 2s+2 (release)
+ *   K3  membarrier(PRIVATE_EXPEDITED)      W5  cursor = s (release)
+ *   K2  w = wake (acquire)                 P1  compiler barrier
+ *       stamp >= 2c+2 or closed? return    P2  if (parked) {
+ *       futex_wait(&wake, w)               K1    wake += 1 (release)
+ *       parked -= 1                              futex_wake(&wake) }
+ *
+ * K3 is a full barrier on every CPU running a thread of the process, so it
+ * stands in for the fence the publisher does not pay between W4 and P2
+ * (asymmetric Dekker): either P2 sees K0 and wakes, or the reader's stamp
+ * check sees W4 and does not sleep. If P2 wakes between K2 and the futex
+ * call, the kernel sees wake != w and returns at once. Closing wakes too.
+ * Where membarrier is unavailable the reader sleeps at most 100 us at a
+ * time instead, so a missed wake-up costs latency, never a hang.
  */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "arch.h"
 #include "internal.h"
 
 #define DEFAULT_SPIN  64
 #define DEFAULT_YIELD 64
 #define MAX_BURST     64
+/* A monitor wait's bound (cycles): short enough to notice a close. */
+#define MONITOR_CYCLES 100000u
+/* A publisher waiting for room sleeps this long once its spin is spent. */
+#define PUBLISHER_SLEEP_NS 2000
+/* Sleep slice of a park without membarrier. */
+#define FALLBACK_PARK_NS 100000u
 
 PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind)
 {
@@ -23,8 +56,31 @@ PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind)
 		return "yield-spin";
 	case PHOTON_WAIT_BACKOFF_SPIN:
 		return "backoff-spin";
+	case PHOTON_WAIT_MONITOR:
+		return "monitor";
+	case PHOTON_WAIT_PARK:
+		return "park";
 	}
 	return "unknown";
+}
+
+PHOTON_API const char *photon_wait_monitor_name(void)
+{
+	switch (photon__monitor_kind()) {
+	case PHOTON__MONITOR_MWAITX:
+		return "mwaitx";
+	case PHOTON__MONITOR_UMWAIT:
+		return "umwait";
+	case PHOTON__MONITOR_WFE:
+		return "wfe";
+	default:
+		return "none";
+	}
+}
+
+PHOTON_API uint64_t photon_monotonic_ns(void)
+{
+	return photon__now_ns();
 }
 
 int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w)
@@ -33,7 +89,7 @@ int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w)
 	wt->spin = w && w->spin_iters ? w->spin_iters : DEFAULT_SPIN;
 	wt->yield = w && w->yield_iters ? w->yield_iters : DEFAULT_YIELD;
 	wt->step = 0;
-	if (wt->kind > PHOTON_WAIT_BACKOFF_SPIN)
+	if (wt->kind > PHOTON_WAIT_PARK)
 		return PHOTON_EINVAL;
 	return PHOTON_OK;
 }
@@ -44,35 +100,156 @@ static void pause_n(uint32_t n)
 		photon__cpu_relax();
 }
 
+/* The spin part every strategy shares; returns 1 once past the budget. */
+static int spin_step(struct photon__waiter *wt, uint32_t step)
+{
+	switch (wt->kind) {
+	case PHOTON_WAIT_BUSY_SPIN:
+		return 0; /* the next poll follows at once */
+	case PHOTON_WAIT_YIELD_SPIN:
+		photon__cpu_relax();
+		return 0;
+	case PHOTON_WAIT_BACKOFF_SPIN:
+		pause_n(step < 6 ? 1u << step : MAX_BURST);
+		return 0;
+	default: /* adaptive, monitor, park: spin, then PAUSE, then ... */
+		if (step < wt->spin)
+			return 0;
+		if (step - wt->spin < wt->yield) {
+			photon__cpu_relax();
+			return 0;
+		}
+		return 1;
+	}
+}
+
+/*
+ * The publisher's wait for room in a bounded channel (no reader to watch):
+ * the adaptive spin, then PAUSE bursts, then short sleeps. A full ring means
+ * the consumers are behind; with more threads than cores they may need this
+ * very CPU to catch up, which a spinning or sched_yield-ing publisher would
+ * deny them for a whole time slice.
+ */
 void photon__waiter_pause(struct photon__waiter *wt)
 {
 	uint32_t step = wt->step;
 
 	if (step < UINT32_MAX)
 		wt->step = step + 1;
-	switch (wt->kind) {
-	case PHOTON_WAIT_BUSY_SPIN:
-		/* Nothing: the next poll follows at once. */
-		break;
-	case PHOTON_WAIT_YIELD_SPIN:
-		photon__cpu_relax();
-		break;
-	case PHOTON_WAIT_BACKOFF_SPIN:
-		pause_n(step < 6 ? 1u << step : MAX_BURST);
-		break;
-	default: /* adaptive */
-		if (step < wt->spin)
-			break;
-		if (step - wt->spin < wt->yield)
-			photon__cpu_relax();
-		else
-			pause_n(MAX_BURST);
-		break;
+	if (!spin_step(wt, step))
+		return;
+	if (step - wt->spin - wt->yield < MAX_BURST) {
+		pause_n(MAX_BURST);
+	} else {
+		struct timespec ts = { 0, PUBLISHER_SLEEP_NS };
+		nanosleep(&ts, NULL);
 	}
 }
 
-PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
-				const struct photon_wait *w)
+/* ---- park ---- */
+
+static int membarrier_ok;
+static pthread_once_t membarrier_once = PTHREAD_ONCE_INIT;
+
+static void membarrier_register(void)
+{
+	membarrier_ok =
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+		    0, 0) == 0;
+}
+
+void photon__futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+static const struct photon__atomic64 *next_stamp(struct photon_subscriber *s,
+						 uint64_t *want)
+{
+	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+
+	*want = 2 * c + 2;
+	return (const struct photon__atomic64 *)(s->slots + photon__slot_index(
+								&s->index, c) *
+								s->stride);
+}
+
+/* Something to do: the next slot was written (or reused), or closed. */
+static int ready(struct photon_subscriber *s)
+{
+	uint64_t want;
+	const struct photon__atomic64 *stamp = next_stamp(s, &want);
+
+	return PHOTON__LOAD(stamp, PHOTON__ACQUIRE) >= want ||
+	       PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+}
+
+static void park(struct photon_subscriber *s, uint64_t deadline)
+{
+	struct photon__cursor_line *line = s->line;
+	struct timespec ts, *tsp = NULL;
+	uint64_t slice = 0;
+	uint32_t w;
+
+	pthread_once(&membarrier_once, membarrier_register);
+	__atomic_fetch_add(&line->parked.v, 1, __ATOMIC_SEQ_CST); /* K0 */
+	if (membarrier_ok)					  /* K3 */
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+	else
+		slice = FALLBACK_PARK_NS;
+	w = __atomic_load_n(&line->wake, __ATOMIC_ACQUIRE); /* K2 */
+	if (!ready(s)) {
+		if (deadline) {
+			uint64_t now = photon__now_ns();
+			uint64_t left = deadline > now ? deadline - now : 1;
+			if (!slice || left < slice)
+				slice = left;
+		}
+		if (slice) {
+			ts.tv_sec = (time_t)(slice / 1000000000u);
+			ts.tv_nsec = (long)(slice % 1000000000u);
+			tsp = &ts;
+		}
+		syscall(SYS_futex, &line->wake, FUTEX_WAIT_PRIVATE, w, tsp,
+			NULL, 0);
+	}
+	__atomic_fetch_sub(&line->parked.v, 1, __ATOMIC_RELAXED);
+}
+
+/* One wait step of a reader, after an empty poll. */
+static void reader_pause(struct photon__waiter *wt, struct photon_subscriber *s,
+			 uint64_t deadline)
+{
+	uint32_t step = wt->step;
+	uint64_t want;
+	const struct photon__atomic64 *stamp;
+
+	if (step < UINT32_MAX)
+		wt->step = step + 1;
+	if (!spin_step(wt, step))
+		return;
+	switch (wt->kind) {
+	case PHOTON_WAIT_PARK:
+		park(s, deadline);
+		return;
+	case PHOTON_WAIT_MONITOR:
+		stamp = next_stamp(s, &want);
+		photon__monitor_wait(&stamp->v,
+				     PHOTON__LOAD(stamp, PHOTON__RELAXED),
+				     MONITOR_CYCLES);
+		return;
+	default:
+		pause_n(MAX_BURST);
+		return;
+	}
+}
+
+/*
+ * The blocking receive: PHOTON_OK, PHOTON_CLOSED, or PHOTON_EMPTY once
+ * `deadline` (CLOCK_MONOTONIC ns; 0: none) has passed.
+ */
+static int recv_until(struct photon_subscriber *s, void *out,
+		      const struct photon_wait *w, uint64_t deadline)
 {
 	struct photon__waiter wt;
 
@@ -83,14 +260,58 @@ PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
 
 		if (rc == PHOTON_OK || rc == PHOTON_CLOSED)
 			return rc;
-		/* LAGGED: counted in the subscriber; read on from the oldest.
-		 */
-		if (rc == PHOTON_EMPTY)
-			photon__waiter_pause(&wt);
+		if (rc == PHOTON_LAGGED)
+			continue; /* counted in the subscriber */
+		/* The clock is read every 64 spins, and before every long
+		 * wait (park, monitor, PAUSE burst). */
+		if (deadline &&
+		    ((wt.step & 63) == 0 || wt.step >= wt.spin + wt.yield) &&
+		    photon__now_ns() >= deadline)
+			return PHOTON_EMPTY;
+		reader_pause(&wt, s, deadline);
 	}
+}
+
+PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
+				const struct photon_wait *w)
+{
+	return recv_until(s, out, w, 0);
 }
 
 PHOTON_API int photon_recv(struct photon_subscriber *s, void *out)
 {
-	return photon_recv_with(s, out, NULL);
+	return recv_until(s, out, NULL, 0);
+}
+
+PHOTON_API int photon_recv_deadline(struct photon_subscriber *s, void *out,
+				    const struct photon_wait *w,
+				    uint64_t deadline_ns)
+{
+	/* 0 would mean "no deadline" inside: it is long past anyway. */
+	return recv_until(s, out, w, deadline_ns ? deadline_ns : 1);
+}
+
+PHOTON_API int photon_recv_timeout(struct photon_subscriber *s, void *out,
+				   const struct photon_wait *w,
+				   uint64_t timeout_ns)
+{
+	uint64_t now = photon__now_ns();
+	uint64_t deadline =
+	    timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+
+	return recv_until(s, out, w, deadline);
+}
+
+PHOTON_API int photon_group_recv_deadline(struct photon_group *g, void *out,
+					  const struct photon_wait *w,
+					  uint64_t deadline_ns)
+{
+	return photon_recv_deadline(g ? &g->sub : NULL, out, w, deadline_ns);
+}
+
+PHOTON_API int photon_group_recv_timeout(struct photon_group *g, void *out,
+					 const struct photon_wait *w,
+					 uint64_t timeout_ns)
+{
+	return photon_recv_timeout(g ? &g->sub : NULL, out, w, timeout_ns);
 }

@@ -384,6 +384,139 @@ static void test_batch_cursor_per_message(void **state)
 	close_bounded(&b);
 }
 
+/*
+ * The stall timeout: a consumer that stops reading holds the publisher back
+ * only for the timeout; meanwhile another consumer reads every message.
+ * When the stalled one returns it sees LAGGED with the exact count, then
+ * gates the publisher again.
+ */
+struct stall_job {
+	struct photon_publisher *pub;
+	uint64_t count;
+	uint64_t live_read; /* messages the live consumer has read */
+	int rc;
+};
+
+/*
+ * Publishes message i only once the live consumer has read i - 8: it never
+ * falls the 14 messages behind that would make it hold the publisher back,
+ * so only the stuck consumer can ever be the one the timeout drops.
+ */
+static void *stall_publisher(void *arg)
+{
+	struct stall_job *j = arg;
+	uint64_t i;
+
+	j->rc = PHOTON_OK;
+	for (i = 0; i < j->count && j->rc == PHOTON_OK; i++) {
+		while (i >= 8 &&
+		       __atomic_load_n(&j->live_read, __ATOMIC_ACQUIRE) < i - 8)
+			sched_yield();
+		j->rc = photon_publish(j->pub, &i);
+	}
+	return NULL;
+}
+
+static void test_stall_timeout(void **state)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+	struct photon_subscriber *stuck, *live;
+	struct stall_job job;
+	pthread_t t;
+	uint64_t i, v;
+	int rc;
+
+	(void)state;
+	o.capacity = 16;
+	o.msg_size = sizeof(uint64_t);
+	o.watermark = 2;
+	o.flags = PHOTON_BOUNDED;
+	o.stall_timeout_ns = 20000000; /* 20 ms */
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &job.pub), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &stuck), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &live), PHOTON_OK);
+	job.count = 1000;
+	job.live_read = 0;
+	spawn(&t, stall_publisher, &job);
+	/* `stuck` reads nothing until the publisher is done. */
+	for (i = 0; i < job.count; i++) {
+		while ((rc = photon_try_recv(live, &v)) == PHOTON_EMPTY)
+			sched_yield();
+		assert_rc(rc, PHOTON_OK);
+		assert_int_equal(v, i);
+		__atomic_store_n(&job.live_read, i + 1, __ATOMIC_RELEASE);
+	}
+	join(t);
+	assert_rc(job.rc, PHOTON_OK);
+	assert_int_equal(photon_subscriber_lagged(live), 0);
+	assert_int_equal(photon_subscriber_stalls(stuck), 1);
+	assert_int_equal(photon_subscriber_stalls(live), 0);
+	assert_int_equal(photon_channel_stalls(ch), 1);
+	/* Back: the ring holds the last 16 (984..999); it lost 0..983. */
+	assert_rc(photon_try_recv(stuck, &v), PHOTON_LAGGED);
+	assert_int_equal(photon_subscriber_last_skipped(stuck), 984);
+	for (i = 984; i < 1000; i++)
+		expect_u64(stuck, i);
+	/* It gates again: 14 fit (16 - watermark 2), then FULL. */
+	for (i = 1000; i < 1014; i++)
+		assert_rc(photon_try_publish(job.pub, &i), PHOTON_OK);
+	assert_rc(photon_try_publish(job.pub, &i), PHOTON_FULL);
+	for (i = 1000; i < 1014; i++)
+		expect_u64(stuck, i);
+	photon_subscriber_close(stuck);
+	photon_subscriber_close(live);
+	photon_publisher_close(job.pub);
+	photon_channel_release(ch);
+}
+
+/* Off by default, and only for bounded channels. */
+static void test_stall_timeout_options(void **state)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+
+	(void)state;
+	o.capacity = 8;
+	o.msg_size = 8;
+	o.stall_timeout_ns = 1000;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_EINVAL);
+	assert_null(ch);
+	assert_rc(photon_channel_create_bounded(&ch, 8, 8, 0), PHOTON_OK);
+	assert_int_equal(photon_channel_stalls(ch), 0);
+	photon_channel_release(ch);
+	assert_int_equal(photon_channel_stalls(NULL), 0);
+	assert_int_equal(photon_subscriber_stalls(NULL), 0);
+	assert_int_equal(photon_group_stalls(NULL), 0);
+}
+
+/* Non-power-of-two capacities gate exactly like the others. */
+static void test_bounded_any_capacity(void **state)
+{
+	static const size_t caps[] = { 3, 5, 6, 7, 12, 100 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct bounded b;
+		struct photon_subscriber *s;
+		uint64_t i, next = 0, want = 0;
+
+		open_bounded(&b, caps[k], 1);
+		assert_rc(photon_subscribe(b.ch, &s), PHOTON_OK);
+		for (i = 0; i < 50; i++) {
+			uint64_t n = fill(&b, next);
+			assert_int_equal(n, caps[k] - 1 - (next - want));
+			next += n;
+			while (want < next - (i % 2))
+				expect_u64(s, want++);
+		}
+		photon_subscriber_close(s);
+		close_bounded(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +533,9 @@ int main(void)
 		cmocka_unit_test(test_publish_batch_waits),
 		cmocka_unit_test(test_close_unblocks_waiting_publisher),
 		cmocka_unit_test(test_batch_cursor_per_message),
+		cmocka_unit_test(test_stall_timeout),
+		cmocka_unit_test(test_stall_timeout_options),
+		cmocka_unit_test(test_bounded_any_capacity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

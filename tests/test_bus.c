@@ -50,7 +50,7 @@ static void expect_error_message(void)
 static void test_create_bad_input(void **state)
 {
 	struct photon_bus *b = (struct photon_bus *)&b;
-	static const size_t bad_caps[] = { 0, 1, 3, 6, 12, 1000 };
+	static const size_t bad_caps[] = { 0, 1, (size_t)1 << 62 };
 	size_t i;
 
 	(void)state;

@@ -621,6 +621,98 @@ static void test_getters(void **state)
 	photon_channel_release(ch);
 }
 
+/* The reduction of any capacity is exact over the whole 64-bit range. */
+static void test_slot_index_exact(void **state)
+{
+	static const uint64_t caps[] = { 2,
+					 3,
+					 5,
+					 6,
+					 7,
+					 12,
+					 100,
+					 1000,
+					 65537,
+					 1u << 20,
+					 1000003,
+					 (1ull << 40) + 7,
+					 UINT64_MAX / 3 };
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct photon__ring_index r = { 0 };
+		uint64_t c = caps[k];
+		uint64_t edge[] = { 0,
+				    1,
+				    c - 1,
+				    c,
+				    c + 1,
+				    2 * c - 1,
+				    UINT64_MAX,
+				    UINT64_MAX - 1,
+				    UINT64_MAX - c,
+				    UINT64_MAX / c * c,
+				    UINT64_MAX / c * c - 1 };
+
+		r.capacity = c;
+		if ((c & (c - 1)) == 0)
+			r.mask = c - 1;
+		else
+			r.magic = ~(photon__u128)0 / c + 1;
+		for (i = 0; i < (int)(sizeof(edge) / sizeof(edge[0])); i++)
+			assert_int_equal(photon__slot_index(&r, edge[i]),
+					 edge[i] % c);
+		for (i = 0; i < 100000; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			assert_int_equal(photon__slot_index(&r, x), x % c);
+			assert_int_equal(photon__slot_index(&r, x >> 20),
+					 (x >> 20) % c);
+		}
+	}
+}
+
+/* Lag arithmetic, oldest-start and laps with capacities of any size. */
+static void test_any_capacity(void **state)
+{
+	static const size_t caps[] = { 3, 5, 6, 7, 12, 100 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct fixture f;
+		struct photon_subscriber *s, *o;
+		uint64_t c = caps[k], i, v;
+
+		open_channel(&f, c, sizeof(uint64_t));
+		assert_int_equal(photon_channel_capacity(f.ch), c);
+		assert_rc(photon_subscribe(f.ch, &s), PHOTON_OK);
+		for (i = 0; i < 10 * c + 3; i++)
+			pub_u64(f.pub, i);
+		assert_rc(photon_try_recv(s, &v), PHOTON_LAGGED);
+		assert_int_equal(photon_subscriber_last_skipped(s), 9 * c + 3);
+		assert_rc(photon_subscribe_from_oldest(f.ch, &o), PHOTON_OK);
+		for (i = 9 * c + 3; i < 10 * c + 3; i++) {
+			expect_u64(s, i);
+			expect_u64(o, i);
+		}
+		assert_int_equal(photon_pending(s), 0);
+		/* Interleaved over many laps: never a lag. */
+		for (i = 10 * c + 3; i < 50 * c; i++) {
+			pub_u64(f.pub, i);
+			expect_u64(s, i);
+		}
+		assert_int_equal(photon_subscriber_lagged(s), 9 * c + 3);
+		photon_subscriber_close(s);
+		photon_subscriber_close(o);
+		close_channel(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +739,8 @@ int main(void)
 		cmocka_unit_test(test_release_orders),
 		cmocka_unit_test(test_retain),
 		cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_slot_index_exact),
+		cmocka_unit_test(test_any_capacity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,10 +112,10 @@ static void test_create(void **state)
 
 	/* The constructors check their arguments like the untyped ones. */
 	assert_rc(quote_channel_create(&ch, 0), PHOTON_EINVAL);
-	assert_rc(quote_channel_create(&ch, 3), PHOTON_EINVAL);
+	assert_rc(quote_channel_create(&ch, 1), PHOTON_EINVAL);
 	assert_rc(quote_channel_create(NULL, 8), PHOTON_EINVAL);
 	assert_rc(quote_channel_create_bounded(&ch, 8, 8), PHOTON_EINVAL);
-	assert_rc(quote_channel_create_bounded(&ch, 6, 1), PHOTON_EINVAL);
+	assert_rc(quote_channel_create_bounded(&ch, 1, 0), PHOTON_EINVAL);
 }
 
 static void test_quote_round_trip(void **state)

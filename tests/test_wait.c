@@ -10,6 +10,9 @@ static const struct photon_wait strategies[] = {
 	{ .kind = PHOTON_WAIT_BUSY_SPIN },
 	{ .kind = PHOTON_WAIT_YIELD_SPIN },
 	{ .kind = PHOTON_WAIT_BACKOFF_SPIN },
+	{ .kind = PHOTON_WAIT_MONITOR },
+	{ .kind = PHOTON_WAIT_PARK },
+	{ .kind = PHOTON_WAIT_PARK, .spin_iters = 1, .yield_iters = 1 },
 };
 #define NSTRATEGIES (sizeof(strategies) / sizeof(strategies[0]))
 
@@ -191,7 +194,88 @@ static void test_names(void **state)
 			    "yield-spin");
 	assert_string_equal(photon_wait_name(PHOTON_WAIT_BACKOFF_SPIN),
 			    "backoff-spin");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_MONITOR), "monitor");
+	assert_string_equal(photon_wait_name(PHOTON_WAIT_PARK), "park");
 	assert_non_null(photon_wait_name((enum photon_wait_kind)42));
+	assert_non_null(photon_wait_monitor_name());
+	print_message("hardware monitor wait: %s\n",
+		      photon_wait_monitor_name());
+}
+
+/* Timeouts: EMPTY at the deadline for every strategy, OK when data is
+ * there, CLOSED when closed; and the deadline form. */
+static void test_timeouts(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_subscriber *s;
+	struct photon_group *g;
+	uint64_t v = 5, t0;
+	size_t k;
+
+	(void)state;
+	assert_rc(photon_channel_create(&ch, 8, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	assert_rc(photon_group_subscribe(ch, 2, &g), PHOTON_OK);
+	for (k = 0; k < NSTRATEGIES; k++) {
+		t0 = photon_monotonic_ns();
+		assert_rc(photon_recv_timeout(s, &v, &strategies[k], 2000000),
+			  PHOTON_EMPTY);
+		/* It did wait: the deadline is the only way out. */
+		assert_true(photon_monotonic_ns() - t0 >= 2000000);
+		assert_rc(
+		    photon_group_recv_timeout(g, &v, &strategies[k], 1000),
+		    PHOTON_EMPTY);
+	}
+	assert_rc(photon_recv_timeout(s, &v, NULL, 0), PHOTON_EMPTY);
+	assert_rc(photon_recv_deadline(s, &v, NULL, 1), PHOTON_EMPTY);
+	assert_rc(
+	    photon_recv_deadline(s, &v, NULL, photon_monotonic_ns() + 1000),
+	    PHOTON_EMPTY);
+	assert_rc(photon_group_recv_deadline(g, &v, NULL, 1), PHOTON_EMPTY);
+	v = 77;
+	assert_rc(photon_publish(p, &v), PHOTON_OK);
+	v = 0;
+	assert_rc(photon_recv_timeout(s, &v, NULL, 0), PHOTON_OK);
+	assert_int_equal(v, 77);
+	assert_rc(photon_group_recv_deadline(g, &v, NULL, 1), PHOTON_OK);
+	photon_publisher_close(p);
+	assert_rc(photon_recv_timeout(s, &v, NULL, 1000000000), PHOTON_CLOSED);
+	assert_rc(photon_group_recv_timeout(g, &v, NULL, 1000000000),
+		  PHOTON_CLOSED);
+	assert_rc(photon_recv_timeout(NULL, &v, NULL, 1), PHOTON_EINVAL);
+	assert_rc(photon_recv_deadline(s, NULL, NULL, 1), PHOTON_EINVAL);
+	photon_group_close(g);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
+/* A parked reader sleeping on an empty channel wakes when it closes. */
+static void test_park_wakes_on_close(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_subscriber *s;
+	struct photon_wait park = { .kind = PHOTON_WAIT_PARK,
+				    .spin_iters = 1,
+				    .yield_iters = 1 };
+	struct job job;
+	volatile int ready = 0;
+	pthread_t t;
+	uint64_t v;
+
+	(void)state;
+	assert_rc(photon_channel_create(&ch, 8, 8), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &job.pub), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	job.count = 0;
+	job.ready = &ready;
+	spawn(&t, publish_after_ready, &job);
+	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+	assert_rc(photon_recv_with(s, &v, &park), PHOTON_CLOSED);
+	join(t);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
 }
 
 int main(void)
@@ -203,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_group_recv_with),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_park_wakes_on_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,15 @@
  *       C2.
  *   C2  reader miss path: closed load, acquire; after it the stamps are
  *       final, so a slot still below the expected stamp is CLOSED.
+ *   P1  publisher: compiler barrier after W5; P2: load of `parked`
+ *       (relaxed). With the parking reader's K0 (announce) and K3
+ *       (membarrier) they form an asymmetric Dekker pair: see src/wait.c.
+ *   K1  publisher wake: wake word += 1, release; pairs with K2 (reader's
+ *       acquire load of the word before it sleeps).
+ *   M1  MPMC producer: seq_cst fence after W4, before it reads the cursor;
+ *   M2  seq_cst fence after a cursor CAS, before the next stamp load. The
+ *       store-load pairs guarantee the cursor passes every committed
+ *       sequence (src/channel.c, advance_cursor).
  *
  * Under ThreadSanitizer, which does not model fences, W3 stores are release
  * and R2 loads are acquire instead of W2 and R3 (at least as strong).
@@ -74,7 +83,11 @@ struct photon_wait;
 enum photon_flags {
 	/* Lossless: at most capacity - watermark messages outstanding. */
 	PHOTON_BOUNDED = 1u << 0,
-	/* Several publisher handles (not available yet: PHOTON_ENOTSUP). */
+	/*
+	 * Several publisher handles, each used by its own thread: a sequence
+	 * is claimed with one atomic fetch-add (bounded: a compare-and-swap
+	 * below the gate), and the channel closes with its last handle.
+	 */
 	PHOTON_MPMC = 1u << 1,
 	/* Ring on 2 MiB hugetlb pages, strict (not available yet). */
 	PHOTON_HUGEPAGES = 1u << 2,
@@ -94,24 +107,61 @@ enum photon_flags {
  * must be zero.
  */
 struct photon_opts {
-	size_t capacity;  /* slots; a power of two, at least 2 */
+	size_t capacity;  /* slots, at least 2 (powers of two index fastest) */
 	size_t msg_size;  /* bytes per message, 1 .. PHOTON_MSG_SIZE_MAX */
 	size_t watermark; /* bounded only: headroom kept free, < capacity */
 	unsigned flags;	  /* enum photon_flags */
 	int numa_node;	  /* with PHOTON_NUMA */
-	uint64_t reserved[6];
+	/*
+	 * Bounded only: a consumer that holds the publisher back without
+	 * reading for this long stops gating it (counted; it sees LAGGED when
+	 * it returns and gates again from there). 0: never (the default).
+	 */
+	uint64_t stall_timeout_ns;
+	uint64_t reserved[5];
+};
+
+__extension__ typedef unsigned __int128 photon__u128;
+
+/*
+ * Private: slot index = sequence mod capacity. A power of two uses the mask;
+ * any other capacity a multiply-shift reduction (Lemire, "Faster remainder by
+ * direct computation", 2019) with a 128-bit magic, exact for every 64-bit
+ * sequence because 128 >= 64 + log2(capacity).
+ */
+struct photon__ring_index {
+	uint64_t mask;	    /* capacity - 1 for a power of two, else 0 */
+	uint64_t capacity;  /* slots */
+	photon__u128 magic; /* floor((2^128 - 1) / capacity) + 1, else 0 */
+};
+
+/*
+ * Private: the cache line the publisher writes on every publish, away from
+ * the slots and from everything consumers write.
+ */
+struct photon__cursor_line {
+	struct photon__atomic64 cursor; /* last published; all-ones: none */
+	struct photon__atomic64
+	    parked;		      /* consumers asleep (PHOTON_WAIT_PARK) */
+	struct photon__atomic64 next; /* MPMC: next sequence to claim */
+	uint32_t wake;		      /* futex word, bumped to wake them */
+	uint32_t pad;
 };
 
 /* Private: the publishing thread's state; see the top comment. */
 struct photon_publisher {
+	/* First line: everything publish touches. */
 	unsigned char *slots;
-	uint64_t mask;
-	uint64_t stride;   /* bytes per slot, a multiple of 64 */
+	struct photon__cursor_line *line;
+	uint64_t seq;	/* next sequence = messages published (MPMC: by this
+			   handle) */
+	uint64_t limit; /* inline publish only while seq < limit */
+	struct photon__ring_index index;
+	/* Second line: slow paths. */
 	uint64_t msg_size; /* bytes copied per message */
-	uint64_t seq;	   /* next sequence = messages published */
-	uint64_t limit;	   /* publish may go on while seq < limit */
-	struct photon__atomic64 *cursor;
+	uint64_t stride;   /* bytes per slot, a multiple of 64 */
 	struct photon_channel *channel;
+	int mpmc;
 } PHOTON__ALIGNED(PHOTON_CACHE_LINE);
 
 /*
@@ -120,21 +170,22 @@ struct photon_publisher {
  * so the struct is aligned and padded to keep other threads' writes away.
  */
 struct photon_subscriber {
+	/* First line: everything try_recv touches. */
 	struct photon__atomic64 pos; /* next sequence to read */
 	unsigned char *slots;
-	uint64_t mask;
-	uint64_t stride;
-	uint64_t msg_size;
+	struct photon__cursor_line *line; /* PARK writes `parked` */
 	const struct photon__atomic64 *closed;
-	const struct photon__atomic64 *cursor;
-	struct photon_channel *channel;
+	struct photon__ring_index index;
 	/* Slow-path state, written only by the reading thread. */
-	uint64_t capacity;
+	uint64_t msg_size;
+	uint64_t stride;
+	struct photon_channel *channel;
 	uint64_t start;			      /* pos when subscribed */
 	uint64_t members;		      /* 1, or n for a group */
 	struct photon__atomic64 lagged;	      /* messages skipped */
 	struct photon__atomic64 jumped;	      /* passed over by latest() */
 	struct photon__atomic64 last_skipped; /* of the last LAGGED */
+	struct photon__atomic64 stalls; /* times the gate stopped waiting */
 	int registered; /* holds a tracker slot in a bounded channel */
 } PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
@@ -151,6 +202,12 @@ PHOTON__STATIC_ASSERT(sizeof(struct photon_subscriber) %
 		      "subscribers do not share a line pair");
 PHOTON__STATIC_ASSERT(sizeof(struct photon__atomic64) == 8,
 		      "an atomic word is 8 bytes");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_publisher, msg_size) ==
+			  PHOTON_CACHE_LINE,
+		      "publish touches only the publisher's first line");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, msg_size) ==
+			  PHOTON_CACHE_LINE,
+		      "try_recv touches only the subscriber's first line");
 
 /* Offset of the payload in a slot: right after the 8-byte stamp. */
 #define PHOTON_SLOT_PAYLOAD_OFFSET 8
@@ -189,7 +246,7 @@ PHOTON_API int photon_channel_create_bounded(struct photon_channel **out,
 PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 					  const struct photon_opts *opts);
 
-/* Short form of PHOTON_MPMC (not available yet: PHOTON_ENOTSUP). */
+/* Short form of a lossy PHOTON_MPMC channel. */
 PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
 					  size_t capacity, size_t msg_size);
 
@@ -211,13 +268,17 @@ PHOTON_API unsigned photon_channel_flags(const struct photon_channel *ch);
 PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch);
 /* 1 once the publisher closed the channel. */
 PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch);
+/* Consumers the stall timeout stopped waiting for, in total. */
+PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch);
 
 /* ---- publisher ---- */
 
 /*
  * Opens the channel's single publisher. PHOTON_EBUSY if one is already open,
  * PHOTON_CLOSED if the channel was closed. The handle is used by one thread
- * at a time and runs concurrently with any number of subscribers.
+ * at a time and runs concurrently with any number of subscribers. On a
+ * PHOTON_MPMC channel every call opens one more handle (one per producing
+ * thread) and there is no PHOTON_EBUSY.
  */
 PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 				     struct photon_publisher **out);
@@ -246,7 +307,8 @@ PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg);
 PHOTON_API int photon_publish_batch(struct photon_publisher *p,
 				    const void *msgs, size_t count);
 
-/* Messages published so far (the next sequence). 0 for NULL. */
+/* Messages published so far through this handle (SPMC: the next
+ * sequence). 0 for NULL. */
 PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p);
 
 /* The channel of a handle (no new reference). */
@@ -288,6 +350,18 @@ PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
 				const struct photon_wait *w);
 
 /*
+ * As photon_recv_with, but gives up after timeout_ns, or at deadline_ns of
+ * CLOCK_MONOTONIC (photon_monotonic_ns()): then PHOTON_EMPTY. Lets a reader
+ * thread wake to check for shutdown. A timeout of 0 polls once.
+ */
+PHOTON_API int photon_recv_timeout(struct photon_subscriber *s, void *out,
+				   const struct photon_wait *w,
+				   uint64_t timeout_ns);
+PHOTON_API int photon_recv_deadline(struct photon_subscriber *s, void *out,
+				    const struct photon_wait *w,
+				    uint64_t deadline_ns);
+
+/*
  * Delivers the newest message not yet read and moves past everything older
  * (not counted as lagged). PHOTON_OK, PHOTON_EMPTY or PHOTON_CLOSED.
  */
@@ -305,6 +379,11 @@ PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s);
 /* received / (received + lagged); 0.0 when nothing was seen. */
 PHOTON_API double
 photon_subscriber_receive_ratio(const struct photon_subscriber *s);
+/*
+ * Bounded channels with a stall timeout: how many times the publisher
+ * stopped waiting for this consumer.
+ */
+PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s);
 
 /* ---- subscriber groups ---- */
 
@@ -321,6 +400,13 @@ PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out);
 PHOTON_API int photon_group_recv(struct photon_group *g, void *out);
 PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
 				      const struct photon_wait *w);
+PHOTON_API int photon_group_recv_timeout(struct photon_group *g, void *out,
+					 const struct photon_wait *w,
+					 uint64_t timeout_ns);
+PHOTON_API int photon_group_recv_deadline(struct photon_group *g, void *out,
+					  const struct photon_wait *w,
+					  uint64_t deadline_ns);
+PHOTON_API uint64_t photon_group_stalls(const struct photon_group *g);
 PHOTON_API size_t photon_group_size(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_received(const struct photon_group *g);
@@ -330,7 +416,9 @@ PHOTON_API uint64_t photon_group_pending(const struct photon_group *g);
 
 /* ---- slow paths of the inline code: internal, not for direct use ---- */
 
-PHOTON_API int photon__publisher_gate(struct photon_publisher *p, int wait);
+PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
+				    int wait);
+PHOTON_API void photon__wake(struct photon_publisher *p);
 PHOTON_API int photon__subscriber_miss(struct photon_subscriber *s);
 
 /* ---- inline hot paths (used by the typed wrappers and the exports) ---- */
@@ -393,25 +481,59 @@ PHOTON__INLINE void photon__slot_read(const unsigned char *slot, void *out,
 	}
 }
 
+/* Slot of sequence s: the mask, or the exact multiply-shift reduction. */
+PHOTON__INLINE uint64_t photon__slot_index(const struct photon__ring_index *r,
+					   uint64_t s)
+{
+	photon__u128 low, prod_lo, prod_hi;
+
+	if (PHOTON__LIKELY(r->mask != 0))
+		return s & r->mask;
+	low = r->magic * s; /* mod 2^128 */
+	prod_lo = (photon__u128)(uint64_t)low * r->capacity;
+	prod_hi = (photon__u128)(uint64_t)(low >> 64) * r->capacity;
+	return (uint64_t)((prod_hi + (prod_lo >> 64)) >> 64);
+}
+
+/*
+ * Writes sequence s and publishes it: W1..W5, then the park check P2. The
+ * caller owns sequence s (the single publisher, or an MPMC claim).
+ */
+PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
+				       const void *msg, size_t n, uint64_t s)
+{
+	photon__slot_write(p->slots + photon__slot_index(&p->index, s) *
+					  PHOTON_SLOT_STRIDE(n),
+			   msg, n, s);
+	PHOTON__STORE(&p->line->cursor, s, PHOTON__RELEASE); /* W5, -> R6 */
+	/*
+	 * P1: a compiler barrier only. A consumer about to park announces it
+	 * in `parked`, then runs a process-wide barrier (membarrier) before
+	 * it re-checks the stamp: either P2 sees the announcement, or the
+	 * consumer sees W4 (asymmetric Dekker). With no consumer parked the
+	 * publisher pays one load of a line it already owns.
+	 */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (PHOTON__UNLIKELY(
+		PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED))) /* P2 */
+		photon__wake(p);
+	p->seq = s + 1;
+}
+
 /*
  * Publishes msg (n bytes). wait != 0 waits for room in a bounded channel.
- * A lossy channel's limit is UINT64_MAX, so the one compare below is the
- * whole cost of backpressure for it.
+ * A lossy SPMC channel's limit is UINT64_MAX, so the one compare below is
+ * the whole cost of backpressure and MPMC for it; bounded channels and
+ * MPMC handles go out of line when the compare says so.
  */
 PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
 				     const void *msg, size_t n, int wait)
 {
 	uint64_t s = p->seq;
 
-	if (PHOTON__UNLIKELY(s >= p->limit)) {
-		int rc = photon__publisher_gate(p, wait);
-		if (rc != PHOTON_OK)
-			return rc;
-	}
-	photon__slot_write(p->slots + (s & p->mask) * PHOTON_SLOT_STRIDE(n),
-			   msg, n, s);
-	PHOTON__STORE(p->cursor, s, PHOTON__RELEASE); /* W5, pairs with R6 */
-	p->seq = s + 1;
+	if (PHOTON__UNLIKELY(s >= p->limit))
+		return photon__publish_slow(p, msg, wait);
+	photon__publish_at(p, msg, n, s);
 	return PHOTON_OK;
 }
 
@@ -425,7 +547,8 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 {
 	uint64_t c = PHOTON__LOAD(&sub->pos, PHOTON__RELAXED); /* own field */
 	const unsigned char *slot =
-	    sub->slots + (c & sub->mask) * PHOTON_SLOT_STRIDE(n);
+	    sub->slots +
+	    photon__slot_index(&sub->index, c) * PHOTON_SLOT_STRIDE(n);
 	const struct photon__atomic64 *stamp =
 	    (const struct photon__atomic64 *)slot;
 	uint64_t want = 2 * c + 2;

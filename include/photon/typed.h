@@ -19,6 +19,8 @@
  *   int prefix_recv(struct photon_subscriber *s, T *out);
  *   int prefix_recv_with(struct photon_subscriber *s, T *out,
  *                        const struct photon_wait *w);
+ *   int prefix_recv_timeout(struct photon_subscriber *s, T *out,
+ *                           const struct photon_wait *w, uint64_t ns);
  *   int prefix_latest(struct photon_subscriber *s, T *out);
  *
  * Every call on a handle whose channel's msg_size is not sizeof(T) returns
@@ -87,6 +89,19 @@
 		if (!PHOTON__TYPED_OK(s, out, T))                              \
 			return PHOTON_EINVAL;                                  \
 		rc = photon_recv_with(s, tmp, w);                              \
+		if (rc == PHOTON_OK)                                           \
+			memcpy(out, tmp, sizeof(T));                           \
+		return rc;                                                     \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_recv_timeout(                \
+	    struct photon_subscriber *s, T *out, const struct photon_wait *w,  \
+	    uint64_t timeout_ns)                                               \
+	{                                                                      \
+		unsigned char tmp[sizeof(T)];                                  \
+		int rc;                                                        \
+		if (!PHOTON__TYPED_OK(s, out, T))                              \
+			return PHOTON_EINVAL;                                  \
+		rc = photon_recv_timeout(s, tmp, w, timeout_ns);               \
 		if (rc == PHOTON_OK)                                           \
 			memcpy(out, tmp, sizeof(T));                           \
 		return rc;                                                     \

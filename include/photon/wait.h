@@ -23,7 +23,23 @@ enum photon_wait_kind {
 	/* One PAUSE (x86) / YIELD (AArch64) per poll. */
 	PHOTON_WAIT_YIELD_SPIN = 2,
 	/* 1, 2, 4 ... 64 PAUSEs between polls, doubling while empty. */
-	PHOTON_WAIT_BACKOFF_SPIN = 3
+	PHOTON_WAIT_BACKOFF_SPIN = 3,
+	/*
+	 * Spin and PAUSE like ADAPTIVE, then wait in hardware for a store to
+	 * the next slot's stamp: MONITORX/MWAITX (AMD), UMONITOR/UMWAIT
+	 * (Intel WAITPKG) or an exclusive load + WFE (AArch64), each bounded
+	 * (~100k cycles) and re-checking the stamp after arming. Where the
+	 * CPU has none (photon_wait_monitor_name() says "none") it behaves as
+	 * ADAPTIVE. Saves power and the sibling hyperthread, not the core.
+	 */
+	PHOTON_WAIT_MONITOR = 4,
+	/*
+	 * Spin and PAUSE like ADAPTIVE, then sleep on a futex until the
+	 * publisher makes a message visible or closes the channel. Frees the
+	 * core; wake-up costs a few microseconds. The publisher pays one load
+	 * of a flag on a line it owns unless a reader is parked.
+	 */
+	PHOTON_WAIT_PARK = 5
 };
 
 /*
@@ -40,6 +56,13 @@ struct photon_wait {
 
 /* Name of a strategy ("adaptive", ...); never NULL. */
 PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind);
+
+/* The hardware wait PHOTON_WAIT_MONITOR uses on this CPU: "mwaitx",
+ * "umwait", "wfe" or "none". Never NULL. Thread-safe. */
+PHOTON_API const char *photon_wait_monitor_name(void);
+
+/* CLOCK_MONOTONIC in nanoseconds, the clock of the *_deadline receives. */
+PHOTON_API uint64_t photon_monotonic_ns(void);
 
 PHOTON__EXTERN_C_END
 

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * MPMC channels (SPEC 4): several producer threads, each with its own
+ * publisher handle. Every payload names its producer and that producer's
+ * sequence, plus a check word, so a reader can verify per-producer order,
+ * exact delivery, and that no payload mixes two writes.
+ *
+ * Links the object library: the stalled-producer test holds a claimed
+ * sequence through the internal two-step publish.
+ */
+#include <sched.h>
+#include <string.h>
+
+#include "internal.h"
+#include "util.h"
+
+#define PRODUCERS 4
+
+struct msg {
+	uint64_t producer;
+	uint64_t seq;
+	uint64_t check;
+};
+
+static void make(struct msg *m, uint64_t producer, uint64_t seq)
+{
+	m->producer = producer;
+	m->seq = seq;
+	m->check = (producer * 0x9E3779B97F4A7C15ull) ^ ~seq;
+}
+
+static int valid(const struct msg *m)
+{
+	struct msg want;
+
+	if (m->producer >= PRODUCERS)
+		return 0;
+	make(&want, m->producer, m->seq);
+	return memcmp(m, &want, sizeof(want)) == 0;
+}
+
+struct producer {
+	struct photon_channel *ch;
+	uint64_t id, count;
+	int *go;
+	int rc;
+};
+
+static void *producer_main(void *arg)
+{
+	struct producer *p = arg;
+	struct photon_publisher *pub;
+	struct msg m;
+	uint64_t i;
+
+	p->rc = photon_publisher_open(p->ch, &pub);
+	if (p->rc != PHOTON_OK)
+		return NULL;
+	while (!__atomic_load_n(p->go, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < p->count && p->rc == PHOTON_OK; i++) {
+		make(&m, p->id, i);
+		p->rc = photon_publish(pub, &m);
+	}
+	if (p->rc == PHOTON_OK && photon_publisher_sequence(pub) != p->count)
+		p->rc = PHOTON_EINVAL;
+	photon_publisher_close(pub);
+	return NULL;
+}
+
+struct reader {
+	struct photon_subscriber *sub;
+	uint64_t next[PRODUCERS]; /* next expected seq per producer */
+	uint64_t delivered, skipped, torn, disorder;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	unsigned empties = 0;
+	struct msg m;
+
+	for (;;) {
+		int rc = photon_try_recv(r->sub, &m);
+
+		if (rc == PHOTON_OK) {
+			if (!valid(&m)) {
+				r->torn++;
+				continue;
+			}
+			/* Lossless: exactly the next; lossy: never older. */
+			r->disorder += m.seq < r->next[m.producer];
+			r->next[m.producer] = m.seq + 1;
+			r->delivered++;
+		} else if (rc == PHOTON_LAGGED) {
+			r->skipped += photon_subscriber_last_skipped(r->sub);
+		} else if (rc == PHOTON_EMPTY) {
+			if (++empties % 64 == 0)
+				sched_yield();
+		} else {
+			break; /* CLOSED: the last producer closed */
+		}
+	}
+	return NULL;
+}
+
+/* N producers, 2 readers; returns the readers' results. */
+static void run(struct photon_channel *ch, uint64_t per_producer,
+		struct reader *r)
+{
+	struct producer p[PRODUCERS];
+	pthread_t tp[PRODUCERS], tr[2];
+	int go = 0, k;
+
+	for (k = 0; k < 2; k++) {
+		memset(&r[k], 0, sizeof(r[k]));
+		assert_rc(photon_subscribe(ch, &r[k].sub), PHOTON_OK);
+	}
+	/* Open one handle up front so the channel cannot close before the
+	 * producers have all opened theirs. */
+	struct photon_publisher *hold;
+	assert_rc(photon_publisher_open(ch, &hold), PHOTON_OK);
+	for (k = 0; k < PRODUCERS; k++) {
+		p[k] = (struct producer){ .ch = ch,
+					  .id = (uint64_t)k,
+					  .count = per_producer,
+					  .go = &go };
+		spawn(&tp[k], producer_main, &p[k]);
+	}
+	for (k = 0; k < 2; k++)
+		spawn(&tr[k], reader_main, &r[k]);
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	for (k = 0; k < PRODUCERS; k++) {
+		join(tp[k]);
+		assert_rc(p[k].rc, PHOTON_OK);
+	}
+	photon_publisher_close(hold);
+	for (k = 0; k < 2; k++) {
+		join(tr[k]);
+		assert_int_equal(r[k].torn, 0);
+		assert_int_equal(r[k].disorder, 0);
+		assert_int_equal(photon_subscriber_received(r[k].sub),
+				 r[k].delivered);
+		assert_int_equal(photon_subscriber_lagged(r[k].sub),
+				 r[k].skipped);
+		/* Every position delivered or skipped, exactly once. */
+		assert_int_equal(r[k].delivered + r[k].skipped,
+				 PRODUCERS * per_producer);
+		photon_subscriber_close(r[k].sub);
+	}
+	photon_channel_release(ch);
+}
+
+/* Bounded MPMC: every message to every reader exactly once, in order. */
+static void test_mpmc_bounded_exactly_once(void **state)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+	struct reader r[2];
+	int k, i;
+
+	(void)state;
+	o.capacity = 1024;
+	o.msg_size = sizeof(struct msg);
+	o.flags = PHOTON_MPMC | PHOTON_BOUNDED;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	run(ch, 100000, r);
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(r[k].skipped, 0);
+		for (i = 0; i < PRODUCERS; i++)
+			assert_int_equal(r[k].next[i], 100000);
+	}
+}
+
+/* Lossy MPMC with a large ring: the same, and no lag to account. */
+static void test_mpmc_lossy_large_ring(void **state)
+{
+	struct photon_channel *ch;
+	struct reader r[2];
+
+	(void)state;
+	assert_rc(photon_channel_create_mpmc(&ch, 1 << 16, sizeof(struct msg)),
+		  PHOTON_OK);
+	run(ch, 10000, r);
+}
+
+/* Tiny rings under heavy contention: laps everywhere, accounting exact. */
+static void test_mpmc_small_rings(void **state)
+{
+	static const size_t caps[] = { 4, 5, 8 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct photon_channel *ch;
+		struct reader r[2];
+
+		assert_rc(photon_channel_create_mpmc(&ch, caps[k],
+						     sizeof(struct msg)),
+			  PHOTON_OK);
+		run(ch, 20000, r);
+		print_message("capacity %zu: reader 0 got %llu, lost %llu\n",
+			      caps[k], (unsigned long long)r[0].delivered,
+			      (unsigned long long)r[0].skipped);
+	}
+}
+
+/* Bounded MPMC with tiny rings: contention on the gate, still lossless. */
+static void test_mpmc_bounded_small_ring(void **state)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+	struct reader r[2];
+
+	(void)state;
+	o.capacity = 4;
+	o.msg_size = sizeof(struct msg);
+	o.watermark = 1;
+	o.flags = PHOTON_MPMC | PHOTON_BOUNDED;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	run(ch, 10000, r);
+	assert_int_equal(r[0].skipped + r[1].skipped, 0);
+}
+
+struct lapper {
+	struct photon_channel *ch;
+	uint64_t id, count;
+	int rc;
+};
+
+static void *lapper_main(void *arg)
+{
+	struct lapper *l = arg;
+	struct photon_publisher *pub;
+	struct msg m;
+	uint64_t i;
+
+	l->rc = photon_publisher_open(l->ch, &pub);
+	for (i = 0; i < l->count && l->rc == PHOTON_OK; i++) {
+		make(&m, l->id, i);
+		l->rc = photon_publish(pub, &m);
+	}
+	photon_publisher_close(pub);
+	return NULL;
+}
+
+/*
+ * A producer stalls between claiming a sequence and committing it while
+ * others publish a whole lap and more. Nobody may write its slot before it
+ * commits (stamps never move backwards, no mixed payload), the cursor may
+ * not pass it, and once it commits everything flows again.
+ */
+static void test_mpmc_stalled_producer(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *slow;
+	struct photon_subscriber *s;
+	struct lapper l[2];
+	pthread_t t[2];
+	struct msg m;
+	uint64_t claimed, delivered = 0, skipped = 0;
+	int k, rc;
+
+	(void)state;
+	assert_rc(photon_channel_create_mpmc(&ch, 4, sizeof(struct msg)),
+		  PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &slow), PHOTON_OK);
+	assert_rc(photon__mpmc_claim(slow, 1, &claimed), PHOTON_OK);
+	assert_int_equal(claimed, 0);
+	for (k = 0; k < 2; k++) {
+		l[k] = (struct lapper){ .ch = ch,
+					.id = (uint64_t)k + 1,
+					.count = 20 };
+		spawn(&t[k], lapper_main, &l[k]);
+	}
+	/* Wait until the others have claimed a whole lap past the stalled
+	 * sequence: some of them now wait for its slot. */
+	while (PHOTON__LOAD(&ch->line.next, PHOTON__ACQUIRE) < 6)
+		sched_yield();
+	/* The cursor cannot pass an uncommitted sequence. */
+	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE),
+			 UINT64_MAX);
+	assert_rc(photon_try_recv(s, &m), PHOTON_EMPTY);
+	assert_int_equal(photon_pending(s), 0);
+	/* Nobody wrote the stalled slot: its stamp is still "never". */
+	assert_int_equal(
+	    PHOTON__LOAD((struct photon__atomic64 *)ch->slots, PHOTON__ACQUIRE),
+	    0);
+	make(&m, 0, 0);
+	photon__mpmc_commit(slow, &m, claimed);
+	for (k = 0; k < 2; k++) {
+		join(t[k]);
+		assert_rc(l[k].rc, PHOTON_OK);
+	}
+	photon_publisher_close(slow);
+	while ((rc = photon_try_recv(s, &m)) != PHOTON_CLOSED) {
+		if (rc == PHOTON_OK) {
+			assert_true(valid(&m));
+			delivered++;
+		} else if (rc == PHOTON_LAGGED) {
+			skipped += photon_subscriber_last_skipped(s);
+		}
+	}
+	assert_int_equal(delivered + skipped, 41);
+	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE), 40);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
+/* The channel closes with its last publisher handle, not its first. */
+static void test_mpmc_close_with_last_handle(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *a, *b, *c;
+	struct photon_subscriber *s;
+	uint64_t v = 1;
+
+	(void)state;
+	assert_rc(photon_channel_create_mpmc(&ch, 8, 8), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &a), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &b), PHOTON_OK);
+	assert_rc(photon_publish(a, &v), PHOTON_OK);
+	photon_publisher_close(a);
+	assert_false(photon_channel_is_closed(ch));
+	v = 2;
+	assert_rc(photon_publish(b, &v), PHOTON_OK);
+	assert_int_equal(photon_publisher_sequence(b), 1);
+	photon_publisher_close(b);
+	assert_true(photon_channel_is_closed(ch));
+	assert_rc(photon_publisher_open(ch, &c), PHOTON_CLOSED);
+	assert_rc(photon_try_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 1);
+	assert_rc(photon_try_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 2);
+	assert_rc(photon_try_recv(s, &v), PHOTON_CLOSED);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
+/* Bounded MPMC: FULL at the watermark, room after a read. */
+static void test_mpmc_bounded_full(void **state)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+	struct photon_publisher *a, *b;
+	struct photon_subscriber *s;
+	uint64_t i, v;
+
+	(void)state;
+	o.capacity = 8;
+	o.msg_size = 8;
+	o.watermark = 2;
+	o.flags = PHOTON_MPMC | PHOTON_BOUNDED;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &a), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &b), PHOTON_OK);
+	for (i = 0; i < 6; i++)
+		assert_rc(photon_try_publish(i % 2 ? a : b, &i), PHOTON_OK);
+	assert_rc(photon_try_publish(a, &i), PHOTON_FULL);
+	assert_rc(photon_try_publish(b, &i), PHOTON_FULL);
+	assert_rc(photon_try_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 0);
+	assert_rc(photon_try_publish(a, &i), PHOTON_OK);
+	assert_rc(photon_try_publish(b, &i), PHOTON_FULL);
+	photon_publisher_close(a);
+	photon_publisher_close(b);
+	for (i = 1; i < 7; i++) {
+		assert_rc(photon_try_recv(s, &v), PHOTON_OK);
+		assert_int_equal(v, i);
+	}
+	assert_rc(photon_try_recv(s, &v), PHOTON_CLOSED);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mpmc_bounded_exactly_once),
+		cmocka_unit_test(test_mpmc_lossy_large_ring),
+		cmocka_unit_test(test_mpmc_small_rings),
+		cmocka_unit_test(test_mpmc_bounded_small_ring),
+		cmocka_unit_test(test_mpmc_stalled_producer),
+		cmocka_unit_test(test_mpmc_close_with_last_handle),
+		cmocka_unit_test(test_mpmc_bounded_full),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
