@@ -358,14 +358,20 @@ static void wait_previous_lap(const struct photon_publisher *p, uint64_t s)
  * MPMC: moves the shared cursor over every committed sequence after it. A
  * sequence n is committed when its slot's stamp is >= 2n + 2 (equal, or a
  * later lap already reused the slot, which waits for n first): testing
- * equality would strand the cursor behind a reused slot. M1/M2 make the
- * commit and the cursor update a store-load pair in both directions, so the
- * last committer always finds the cursor ready to move past its sequence.
+ * equality would strand the cursor behind a reused slot.
+ *
+ * No committed sequence is left behind: a committer reads the cursor with
+ * an RMW (M1) and moves it with a CAS (M2), so the two are ordered in the
+ * cursor's modification order. If committer A's M1 comes first, B's CAS
+ * reads from A's release sequence and B's next stamp load sees A's W4; if
+ * B's CAS comes first, A's M1 sees B's cursor and A moves on from it
+ * itself. Either way somebody moves the cursor past A's sequence.
  */
 static void advance_cursor(struct photon_publisher *p)
 {
 	struct photon__cursor_line *line = p->line;
-	uint64_t c = PHOTON__LOAD(&line->cursor, PHOTON__ACQUIRE);
+	uint64_t c =
+	    __atomic_fetch_add(&line->cursor.v, 0, __ATOMIC_ACQ_REL); /* M1 */
 
 	for (;;) {
 		uint64_t n = c + 1; /* all-ones + 1 == 0 */
@@ -378,11 +384,9 @@ static void advance_cursor(struct photon_publisher *p)
 		if (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * n + 2)
 			return;
 		if (__atomic_compare_exchange_n(&line->cursor.v, &c, n, 0,
-						__ATOMIC_SEQ_CST,
-						__ATOMIC_ACQUIRE)) {
-			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* M2 */
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) /* M2 */
 			c = n;
-		}
 	}
 }
 
@@ -403,8 +407,8 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 	photon__slot_write(p->slots +
 			       photon__slot_index(&p->index, s) * p->stride,
 			   msg, p->msg_size, s);	     /* W1..W4 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);	     /* M1 */
-	advance_cursor(p);				     /* W5 */
+	advance_cursor(p);				     /* W5 (M1, M2) */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);	     /* P1 */
 	if (PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED)) /* P2 */
 		photon__wake(p);
 	p->seq++;

@@ -45,10 +45,10 @@
  *       (membarrier) they form an asymmetric Dekker pair: see src/wait.c.
  *   K1  publisher wake: wake word += 1, release; pairs with K2 (reader's
  *       acquire load of the word before it sleeps).
- *   M1  MPMC producer: seq_cst fence after W4, before it reads the cursor;
- *   M2  seq_cst fence after a cursor CAS, before the next stamp load. The
- *       store-load pairs guarantee the cursor passes every committed
- *       sequence (src/channel.c, advance_cursor).
+ *   M1  MPMC producer: reads the cursor with an acq_rel RMW after its W4;
+ *   M2  moves it with an acq_rel CAS. Both are RMWs of one location, so one
+ *       producer's W4 is visible to the other's next stamp load: the cursor
+ *       passes every committed sequence (src/channel.c, advance_cursor).
  *
  * Under ThreadSanitizer, which does not model fences, W3 stores are release
  * and R2 loads are acquire instead of W2 and R3 (at least as strong).
