@@ -123,19 +123,16 @@ static void test_not_supported(void **state)
 {
 	struct photon_channel *ch;
 	struct photon_opts o = { 0 };
-	static const unsigned flags[] = { PHOTON_HUGEPAGES, PHOTON_THP,
-					  PHOTON_MLOCK, PHOTON_PREFAULT,
-					  PHOTON_NUMA };
-	size_t i;
 
 	(void)state;
+	/* PHOTON_NUMA needs libnuma at build time (test_numa has the rest). */
+	if (photon_numa_node_count() != PHOTON_ENOTSUP)
+		skip();
 	o.capacity = 8;
 	o.msg_size = 8;
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		o.flags = flags[i];
-		assert_create_fails(photon_channel_create_opts(&ch, &o), ch,
-				    PHOTON_ENOTSUP);
-	}
+	o.flags = PHOTON_NUMA;
+	assert_create_fails(photon_channel_create_opts(&ch, &o), ch,
+			    PHOTON_ENOTSUP);
 }
 
 static void test_null_handles(void **state)
@@ -280,7 +277,7 @@ static void *fail_in_thread(void *arg)
 	struct photon_channel *ch;
 
 	(void)arg;
-	photon_channel_create(&ch, 3, 8);
+	photon_channel_create(&ch, 1, 8);
 	return NULL;
 }
 
