@@ -502,10 +502,14 @@ PHOTON__INLINE uint64_t photon__slot_index(const struct photon__ring_index *r,
 PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
 				       const void *msg, size_t n, uint64_t s)
 {
+	/* Loaded once: the stores below could alias p->line for the
+	 * compiler, which would then reload it. */
+	struct photon__cursor_line *line = p->line;
+
 	photon__slot_write(p->slots + photon__slot_index(&p->index, s) *
 					  PHOTON_SLOT_STRIDE(n),
 			   msg, n, s);
-	PHOTON__STORE(&p->line->cursor, s, PHOTON__RELEASE); /* W5, -> R6 */
+	PHOTON__STORE(&line->cursor, s, PHOTON__RELEASE); /* W5, -> R6 */
 	/*
 	 * P1: a compiler barrier only. A consumer about to park announces it
 	 * in `parked`, then runs a process-wide barrier (membarrier) before
@@ -515,7 +519,7 @@ PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
 	 */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (PHOTON__UNLIKELY(
-		PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED))) /* P2 */
+		PHOTON__LOAD(&line->parked, PHOTON__RELAXED))) /* P2 */
 		photon__wake(p);
 	p->seq = s + 1;
 }
