@@ -190,9 +190,9 @@ int photon__gate_wait(struct photon_publisher *p, int wait)
 	photon__waiter_init(&wt, NULL);
 	for (;;) {
 		pthread_mutex_lock(&ch->gate_lock);
-		p->limit = rescan(ch, p->seq);
+		p->limit = rescan(ch, PHOTON__LOAD(&p->seq, PHOTON__RELAXED));
 		pthread_mutex_unlock(&ch->gate_lock);
-		if (p->seq < p->limit)
+		if (PHOTON__LOAD(&p->seq, PHOTON__RELAXED) < p->limit)
 			return PHOTON_OK;
 		if (!wait)
 			return PHOTON_FULL;

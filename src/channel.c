@@ -289,10 +289,13 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	p->mpmc = (ch->flags & PHOTON_MPMC) != 0;
 	if (p->mpmc) {
 		/* Always out of line: claims come from the shared counter. */
-		p->seq = 0;
+		PHOTON__STORE(&p->seq, 0, PHOTON__RELAXED);
 		p->limit = 0;
 	} else {
-		p->seq = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) + 1;
+		PHOTON__STORE(&p->seq,
+			      PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) +
+				  1,
+			      PHOTON__RELAXED);
 		/* Lossy: never gated. Bounded: the first publish rescans. */
 		p->limit = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
 	}
@@ -411,7 +414,8 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);	     /* P1 */
 	if (PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED)) /* P2 */
 		photon__wake(p);
-	p->seq++;
+	PHOTON__STORE(&p->seq, PHOTON__LOAD(&p->seq, PHOTON__RELAXED) + 1,
+		      PHOTON__RELAXED);
 }
 
 static int publish_mpmc(struct photon_publisher *p, const void *msg, int wait)
@@ -438,7 +442,8 @@ PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
 	rc = photon__gate_wait(p, wait);
 	if (rc != PHOTON_OK)
 		return rc;
-	photon__publish_at(p, msg, p->msg_size, p->seq);
+	photon__publish_at(p, msg, p->msg_size,
+			   PHOTON__LOAD(&p->seq, PHOTON__RELAXED));
 	return PHOTON_OK;
 }
 
@@ -480,7 +485,7 @@ PHOTON_API int photon_publish_batch(struct photon_publisher *p,
 
 PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p)
 {
-	return p ? p->seq : 0;
+	return p ? PHOTON__LOAD(&p->seq, PHOTON__RELAXED) : 0;
 }
 
 PHOTON_API struct photon_channel *

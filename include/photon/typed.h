@@ -16,6 +16,7 @@
  *   int prefix_publish(struct photon_publisher *p, const T *msg);
  *   int prefix_try_publish(struct photon_publisher *p, const T *msg);
  *   int prefix_try_recv(struct photon_subscriber *s, T *out);
+ *   int prefix_group_try_recv(struct photon_group *g, T *out);
  *   int prefix_recv(struct photon_subscriber *s, T *out);
  *   int prefix_recv_with(struct photon_subscriber *s, T *out,
  *                        const struct photon_wait *w);
@@ -92,6 +93,11 @@
 		if (rc == PHOTON_OK)                                           \
 			memcpy(out, tmp, sizeof(T));                           \
 		return rc;                                                     \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_group_try_recv(              \
+	    struct photon_group *g, T *out)                                    \
+	{                                                                      \
+		return prefix##_try_recv(g ? &g->sub : NULL, out);             \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_recv_timeout(                \
 	    struct photon_subscriber *s, T *out, const struct photon_wait *w,  \
