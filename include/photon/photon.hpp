@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: MIT
+//
+// photon/photon.hpp: a C++17 face of libphotonring, header-only over the C
+// API of <photon/photon.h>.
+//
+//   auto [rc, ch] = photon::channel<Quote>::create(1024);  // lossy
+//   auto [prc, pub] = ch.open_publisher();
+//   auto [src, sub] = ch.subscribe();
+//   pub.publish(Quote{...});                 // inlined, no call
+//   if (auto r = sub.try_recv())             // recv_result<Quote>
+//           use(*r.value);
+//   else if (r.code == photon::status::lagged)
+//           lost(r.skipped);
+//
+// - photon::channel<T> owns one channel reference (copy = another
+//   reference, move = hand over); T must be trivially copyable and is
+//   copied as plain bytes, so any bit pattern a torn read could produce
+//   must be a valid T (no pointers or enums the reader trusts, as in C).
+// - publisher<T>, subscriber<T> and group<T> are move-only RAII handles:
+//   the destructor closes them (a publisher's close closes the channel for
+//   good, as photon_publisher_close does).
+// - Nothing here throws, and nothing allocates beyond what the C calls do.
+//   Factories return photon::result<H> { status code; H value; }, usable
+//   with structured bindings; value is an empty handle unless code is ok.
+//   Receives return a status, or a recv_result<T> carrying the value, the
+//   status and the lag.
+// - publish/try_publish/try_recv call the header's inline hot paths with
+//   sizeof(T) a constant, as PHOTON_DEFINE_TYPED does: the copy unrolls and
+//   nothing is called on the fast path.
+// - A channel<T> only ever holds a channel whose msg_size is sizeof(T)
+//   (wrap() checks a raw channel), so the handles it makes need no check on
+//   the hot path. Calls on an empty (default-constructed or moved-from)
+//   handle return status::einval.
+//
+// Thread contract: as in C. A channel<T> object may be used from several
+// threads (its calls are the thread-safe channel-level ones); each
+// publisher, subscriber or group is used by one thread at a time, and may
+// be moved to another thread across a synchronising hand-over.
+#ifndef PHOTON_PHOTON_HPP
+#define PHOTON_PHOTON_HPP
+
+#if !defined(__cplusplus) || __cplusplus < 201703L
+#error "photon/photon.hpp needs C++17; C code includes photon/photon.h"
+#endif
+
+#include <photon/photon.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace photon
+{
+
+// The C status codes, scoped.
+enum class status : int {
+	ok = PHOTON_OK,
+	empty = PHOTON_EMPTY,
+	lagged = PHOTON_LAGGED,
+	full = PHOTON_FULL,
+	closed = PHOTON_CLOSED,
+	einval = PHOTON_EINVAL,
+	enomem = PHOTON_ENOMEM,
+	ebusy = PHOTON_EBUSY,
+	enotsup = PHOTON_ENOTSUP,
+	etype = PHOTON_ETYPE,
+	esys = PHOTON_ESYS,
+};
+
+// Name of a status ("nothing new to read yet"); never null.
+inline const char *to_string(status s) noexcept
+{
+	return photon_strerror(static_cast<int>(s));
+}
+
+// Detail of the calling thread's last failed factory call.
+inline const char *last_error_message() noexcept
+{
+	return photon_last_error_message();
+}
+
+// What a factory made: code, and the handle (empty unless code is ok).
+template <class H> struct [[nodiscard]] result {
+	status code;
+	H value;
+
+	explicit operator bool() const noexcept
+	{
+		return code == status::ok;
+	}
+};
+
+// What a receive got. value is engaged exactly when code is ok; skipped is
+// the number of messages lost when code is lagged (the next receive returns
+// the oldest message still held), else 0.
+template <class T> struct [[nodiscard]] recv_result {
+	status code;
+	std::optional<T> value;
+	std::uint64_t skipped;
+
+	explicit operator bool() const noexcept
+	{
+		return value.has_value();
+	}
+};
+
+template <class T> class channel;
+template <class T> class publisher;
+template <class T> class subscriber;
+template <class T> class group;
+
+namespace detail
+{
+
+inline status st(int rc) noexcept
+{
+	return static_cast<status>(rc);
+}
+
+// Copies through a local buffer so *out is untouched unless ok, as the C
+// typed wrappers do; the compiler folds the copy away.
+template <class T>
+inline status try_recv_into(photon_subscriber *s, T &out) noexcept
+{
+	unsigned char tmp[sizeof(T)];
+	int rc;
+
+	if (!s)
+		return status::einval;
+	rc = photon__try_recv_n(s, tmp, sizeof(T));
+	if (rc == PHOTON_OK)
+		std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+	return st(rc);
+}
+
+template <class T, class F>
+inline recv_result<T> receive(photon_subscriber *s, F &&op) noexcept
+{
+	static_assert(std::is_default_constructible_v<T>,
+		      "the optional-returning receives need a default-"
+		      "constructible T; use the T& overloads");
+	recv_result<T> r{ status::einval, std::nullopt, 0 };
+	T v{};
+
+	if (!s)
+		return r;
+	r.code = op(v);
+	if (r.code == status::ok)
+		r.value = v;
+	else if (r.code == status::lagged)
+		r.skipped = photon_subscriber_last_skipped(s);
+	return r;
+}
+
+} // namespace detail
+
+// The publishing end. Move-only; the destructor closes the channel.
+template <class T> class publisher
+{
+      public:
+	publisher() noexcept = default;
+	publisher(const publisher &) = delete;
+	publisher &operator=(const publisher &) = delete;
+	publisher(publisher &&o) noexcept : p_(std::exchange(o.p_, nullptr))
+	{
+	}
+	publisher &operator=(publisher &&o) noexcept
+	{
+		if (this != &o) {
+			close();
+			p_ = std::exchange(o.p_, nullptr);
+		}
+		return *this;
+	}
+	~publisher()
+	{
+		close();
+	}
+
+	// Lossy: never waits. Bounded: waits for room. ok or einval (empty).
+	status publish(const T &msg) noexcept
+	{
+		if (!p_)
+			return status::einval;
+		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 1));
+	}
+
+	// As publish, but status::full (nothing written) instead of waiting.
+	status try_publish(const T &msg) noexcept
+	{
+		if (!p_)
+			return status::einval;
+		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 0));
+	}
+
+	// count messages back to back; cursor and backpressure per message.
+	status publish_batch(const T *msgs, std::size_t count) noexcept
+	{
+		return detail::st(photon_publish_batch(p_, msgs, count));
+	}
+
+	// Messages published so far.
+	std::uint64_t sequence() const noexcept
+	{
+		return photon_publisher_sequence(p_);
+	}
+
+	// Closes the channel for good (readers drain, then see closed).
+	void close() noexcept
+	{
+		photon_publisher_close(std::exchange(p_, nullptr));
+	}
+
+	explicit operator bool() const noexcept
+	{
+		return p_ != nullptr;
+	}
+	photon_publisher *get() const noexcept
+	{
+		return p_;
+	}
+	// Gives up ownership: the caller closes the returned handle.
+	photon_publisher *release() noexcept
+	{
+		return std::exchange(p_, nullptr);
+	}
+
+      private:
+	friend class channel<T>;
+	explicit publisher(photon_publisher *p) noexcept : p_(p)
+	{
+	}
+	photon_publisher *p_ = nullptr;
+};
+
+// One reader. Move-only; the destructor closes it (in a bounded channel it
+// stops gating the publisher at once).
+template <class T> class subscriber
+{
+      public:
+	subscriber() noexcept = default;
+	subscriber(const subscriber &) = delete;
+	subscriber &operator=(const subscriber &) = delete;
+	subscriber(subscriber &&o) noexcept : s_(std::exchange(o.s_, nullptr))
+	{
+	}
+	subscriber &operator=(subscriber &&o) noexcept
+	{
+		if (this != &o) {
+			close();
+			s_ = std::exchange(o.s_, nullptr);
+		}
+		return *this;
+	}
+	~subscriber()
+	{
+		close();
+	}
+
+	// ok (out written), empty, lagged (last_skipped() says how many were
+	// lost) or closed; out is untouched unless ok. Never waits.
+	status try_recv(T &out) noexcept
+	{
+		return detail::try_recv_into(s_, out);
+	}
+
+	// The same as a recv_result: value, status and the lag in one.
+	recv_result<T> try_recv() noexcept
+	{
+		return detail::receive<T>(
+		    s_, [this](T &v) noexcept { return try_recv(v); });
+	}
+
+	// Waits (strategy w, null: adaptive) for a message: ok or closed.
+	// Lag is counted (lagged()), not returned.
+	status recv(T &out, const photon_wait *w = nullptr) noexcept
+	{
+		unsigned char tmp[sizeof(T)];
+		int rc;
+
+		if (!s_)
+			return status::einval;
+		rc = photon_recv_with(s_, tmp, w);
+		if (rc == PHOTON_OK)
+			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+		return detail::st(rc);
+	}
+	recv_result<T> recv(const photon_wait *w = nullptr) noexcept
+	{
+		return detail::receive<T>(
+		    s_, [this, w](T &v) noexcept { return recv(v, w); });
+	}
+
+	// The newest unread message, skipping older ones (not counted as
+	// lag): ok, empty or closed.
+	status latest(T &out) noexcept
+	{
+		unsigned char tmp[sizeof(T)];
+		int rc;
+
+		if (!s_)
+			return status::einval;
+		rc = photon_latest(s_, tmp);
+		if (rc == PHOTON_OK)
+			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+		return detail::st(rc);
+	}
+	recv_result<T> latest() noexcept
+	{
+		return detail::receive<T>(
+		    s_, [this](T &v) noexcept { return latest(v); });
+	}
+
+	// Counters, as photon_subscriber_* (0 for an empty handle).
+	std::uint64_t pending() const noexcept
+	{
+		return photon_pending(s_);
+	}
+	std::uint64_t received() const noexcept
+	{
+		return photon_subscriber_received(s_);
+	}
+	std::uint64_t lagged() const noexcept
+	{
+		return photon_subscriber_lagged(s_);
+	}
+	std::uint64_t last_skipped() const noexcept
+	{
+		return photon_subscriber_last_skipped(s_);
+	}
+	double receive_ratio() const noexcept
+	{
+		return photon_subscriber_receive_ratio(s_);
+	}
+
+	void close() noexcept
+	{
+		photon_subscriber_close(std::exchange(s_, nullptr));
+	}
+	explicit operator bool() const noexcept
+	{
+		return s_ != nullptr;
+	}
+	photon_subscriber *get() const noexcept
+	{
+		return s_;
+	}
+	photon_subscriber *release() noexcept
+	{
+		return std::exchange(s_, nullptr);
+	}
+
+      private:
+	friend class channel<T>;
+	explicit subscriber(photon_subscriber *s) noexcept : s_(s)
+	{
+	}
+	photon_subscriber *s_ = nullptr;
+};
+
+// n logical consumers read by one thread at the cost of one cursor.
+// Move-only; the destructor closes it. Counters count each message once.
+template <class T> class group
+{
+      public:
+	group() noexcept = default;
+	group(const group &) = delete;
+	group &operator=(const group &) = delete;
+	group(group &&o) noexcept : g_(std::exchange(o.g_, nullptr))
+	{
+	}
+	group &operator=(group &&o) noexcept
+	{
+		if (this != &o) {
+			close();
+			g_ = std::exchange(o.g_, nullptr);
+		}
+		return *this;
+	}
+	~group()
+	{
+		close();
+	}
+
+	status try_recv(T &out) noexcept
+	{
+		return detail::try_recv_into(sub(), out);
+	}
+	recv_result<T> try_recv() noexcept
+	{
+		return detail::receive<T>(
+		    sub(), [this](T &v) noexcept { return try_recv(v); });
+	}
+	status recv(T &out, const photon_wait *w = nullptr) noexcept
+	{
+		unsigned char tmp[sizeof(T)];
+		int rc;
+
+		if (!g_)
+			return status::einval;
+		rc = photon_group_recv_with(g_, tmp, w);
+		if (rc == PHOTON_OK)
+			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+		return detail::st(rc);
+	}
+
+	std::size_t size() const noexcept
+	{
+		return photon_group_size(g_);
+	}
+	std::uint64_t pending() const noexcept
+	{
+		return photon_group_pending(g_);
+	}
+	std::uint64_t received() const noexcept
+	{
+		return photon_group_received(g_);
+	}
+	std::uint64_t lagged() const noexcept
+	{
+		return photon_group_lagged(g_);
+	}
+	std::uint64_t last_skipped() const noexcept
+	{
+		return photon_group_last_skipped(g_);
+	}
+	double receive_ratio() const noexcept
+	{
+		return photon_group_receive_ratio(g_);
+	}
+
+	void close() noexcept
+	{
+		photon_group_close(std::exchange(g_, nullptr));
+	}
+	explicit operator bool() const noexcept
+	{
+		return g_ != nullptr;
+	}
+	photon_group *get() const noexcept
+	{
+		return g_;
+	}
+
+      private:
+	friend class channel<T>;
+	explicit group(photon_group *g) noexcept : g_(g)
+	{
+	}
+	// A group is one subscriber cursor (channel.h); reading through it
+	// keeps the group's hot path inline too.
+	photon_subscriber *sub() const noexcept
+	{
+		return g_ ? &g_->sub : nullptr;
+	}
+	photon_group *g_ = nullptr;
+};
+
+// A channel of T. Holds one reference: copies take another, the last one
+// released (with every handle closed) frees the ring.
+template <class T> class channel
+{
+	static_assert(std::is_trivially_copyable_v<T>,
+		      "photon::channel<T> copies T as bytes: T must be "
+		      "trivially copyable");
+	static_assert(sizeof(T) <= PHOTON_MSG_SIZE_MAX,
+		      "T is larger than PHOTON_MSG_SIZE_MAX");
+
+      public:
+	channel() noexcept = default;
+	channel(const channel &o) noexcept : ch_(photon_channel_retain(o.ch_))
+	{
+	}
+	channel &operator=(const channel &o) noexcept
+	{
+		if (this != &o) {
+			photon_channel *n = photon_channel_retain(o.ch_);
+			reset();
+			ch_ = n;
+		}
+		return *this;
+	}
+	channel(channel &&o) noexcept : ch_(std::exchange(o.ch_, nullptr))
+	{
+	}
+	channel &operator=(channel &&o) noexcept
+	{
+		if (this != &o) {
+			reset();
+			ch_ = std::exchange(o.ch_, nullptr);
+		}
+		return *this;
+	}
+	~channel()
+	{
+		reset();
+	}
+
+	// Lossy channel of capacity slots: publish never waits.
+	static result<channel> create(std::size_t capacity) noexcept
+	{
+		photon_channel *c = nullptr;
+		int rc = photon_channel_create(&c, capacity, sizeof(T));
+		return { detail::st(rc), channel(c) };
+	}
+
+	// Bounded (lossless): at most capacity - watermark outstanding.
+	static result<channel>
+	create_bounded(std::size_t capacity, std::size_t watermark = 0) noexcept
+	{
+		photon_channel *c = nullptr;
+		int rc = photon_channel_create_bounded(&c, capacity, sizeof(T),
+						       watermark);
+		return { detail::st(rc), channel(c) };
+	}
+
+	// Several publisher handles (PHOTON_MPMC), one per producing thread.
+	static result<channel> create_mpmc(std::size_t capacity) noexcept
+	{
+		photon_channel *c = nullptr;
+		int rc = photon_channel_create_mpmc(&c, capacity, sizeof(T));
+		return { detail::st(rc), channel(c) };
+	}
+
+	// From options; opts.msg_size is ignored and set to sizeof(T).
+	static result<channel> create(photon_opts opts) noexcept
+	{
+		photon_channel *c = nullptr;
+		opts.msg_size = sizeof(T);
+		int rc = photon_channel_create_opts(&c, &opts);
+		return { detail::st(rc), channel(c) };
+	}
+
+	// A new reference to a channel made in C. einval when its msg_size
+	// is not sizeof(T) (or ch is null); the caller keeps its reference.
+	static result<channel> wrap(photon_channel *ch) noexcept
+	{
+		if (!ch || photon_channel_msg_size(ch) != sizeof(T))
+			return { status::einval, channel() };
+		return { status::ok, channel(photon_channel_retain(ch)) };
+	}
+
+	// A typed bus topic: made, or opened when size and type name match
+	// (else etype).
+	static result<channel> topic(photon_bus *bus, const char *name,
+				     const char *type_name) noexcept
+	{
+		photon_channel *c = nullptr;
+		int rc = photon_bus_topic(bus, name, sizeof(T), type_name, &c);
+		return { detail::st(rc), channel(c) };
+	}
+
+	// The publisher (SPMC: the only one, ebusy when taken; MPMC: one per
+	// producing thread); closed after the channel was closed.
+	result<publisher<T>> open_publisher() const noexcept
+	{
+		photon_publisher *p = nullptr;
+		int rc = photon_publisher_open(ch_, &p);
+		return { detail::st(rc), publisher<T>(p) };
+	}
+
+	// A subscriber to messages published from now on.
+	result<subscriber<T>> subscribe() const noexcept
+	{
+		photon_subscriber *s = nullptr;
+		int rc = photon_subscribe(ch_, &s);
+		return { detail::st(rc), subscriber<T>(s) };
+	}
+
+	// A subscriber from the oldest message still held.
+	result<subscriber<T>> subscribe_from_oldest() const noexcept
+	{
+		photon_subscriber *s = nullptr;
+		int rc = photon_subscribe_from_oldest(ch_, &s);
+		return { detail::st(rc), subscriber<T>(s) };
+	}
+
+	// A group of n logical consumers (n == 0: einval).
+	result<group<T>> subscribe_group(std::size_t n) const noexcept
+	{
+		photon_group *g = nullptr;
+		int rc = photon_group_subscribe(ch_, n, &g);
+		return { detail::st(rc), group<T>(g) };
+	}
+
+	std::size_t capacity() const noexcept
+	{
+		return photon_channel_capacity(ch_);
+	}
+	std::size_t watermark() const noexcept
+	{
+		return photon_channel_watermark(ch_);
+	}
+	unsigned flags() const noexcept
+	{
+		return photon_channel_flags(ch_);
+	}
+	bool is_closed() const noexcept
+	{
+		return photon_channel_is_closed(ch_) != 0;
+	}
+
+	// Drops this reference (open handles keep the channel alive).
+	void reset() noexcept
+	{
+		photon_channel_release(std::exchange(ch_, nullptr));
+	}
+	explicit operator bool() const noexcept
+	{
+		return ch_ != nullptr;
+	}
+	photon_channel *get() const noexcept
+	{
+		return ch_;
+	}
+
+      private:
+	explicit channel(photon_channel *c) noexcept : ch_(c)
+	{
+	}
+	photon_channel *ch_ = nullptr;
+};
+
+} // namespace photon
+
+#endif // PHOTON_PHOTON_HPP

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+// photon/photon.hpp: factories and statuses, RAII (no leaks under ASan),
+// move semantics, lag reporting, typed size checks, bounded FULL, groups,
+// blocking receives across threads, and a topology driven from C++.
+#include <photon/photon.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+namespace
+{
+
+struct Quote {
+	double bid;
+	double ask;
+	std::uint64_t id;
+};
+
+// Trivially copyable but not default-constructible: the T& receives work.
+struct Tick {
+	explicit Tick(std::uint64_t v) : v(v)
+	{
+	}
+	std::uint64_t v;
+};
+
+int failures;
+
+#define CHECK(cond)                                                       \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			std::fprintf(stderr, "%s:%d: CHECK(%s) failed\n", \
+				     __FILE__, __LINE__, #cond);          \
+			failures++;                                       \
+		}                                                         \
+	} while (0)
+
+using photon::status;
+
+static_assert(!std::is_copy_constructible_v<photon::publisher<Quote>>);
+static_assert(!std::is_copy_constructible_v<photon::subscriber<Quote>>);
+static_assert(!std::is_copy_constructible_v<photon::group<Quote>>);
+static_assert(std::is_nothrow_move_constructible_v<photon::publisher<Quote>>);
+static_assert(std::is_nothrow_move_assignable_v<photon::subscriber<Quote>>);
+static_assert(std::is_copy_constructible_v<photon::channel<Quote>>);
+
+Quote quote(std::uint64_t i)
+{
+	return Quote{ 100.0 + double(i), 100.5 + double(i), i };
+}
+
+void test_roundtrip()
+{
+	auto [rc, ch] = photon::channel<Quote>::create(16);
+	CHECK(rc == status::ok && ch);
+	CHECK(ch.capacity() == 16);
+	CHECK(photon_channel_msg_size(ch.get()) == sizeof(Quote));
+	auto [prc, pub] = ch.open_publisher();
+	auto [src, sub] = ch.subscribe();
+	CHECK(prc == status::ok && pub);
+	CHECK(src == status::ok && sub);
+
+	for (std::uint64_t i = 0; i < 40; i++) {
+		CHECK(pub.publish(quote(i)) == status::ok);
+		auto r = sub.try_recv();
+		CHECK(r && r.code == status::ok && r.skipped == 0);
+		CHECK(r.value && r.value->id == i && r.value->bid == 100.0 + i);
+	}
+	CHECK(pub.sequence() == 40);
+	auto e = sub.try_recv();
+	CHECK(!e && e.code == status::empty && !e.value);
+	Quote untouched{ 1.0, 2.0, 3 };
+	CHECK(sub.try_recv(untouched) == status::empty && untouched.id == 3);
+	CHECK(sub.received() == 40 && sub.lagged() == 0);
+	CHECK(sub.receive_ratio() == 1.0);
+
+	// latest: the newest, skipping older ones (not lag).
+	for (std::uint64_t i = 40; i < 45; i++)
+		CHECK(pub.try_publish(quote(i)) == status::ok);
+	CHECK(sub.pending() == 5);
+	auto l = sub.latest();
+	CHECK(l && l.value->id == 44);
+	CHECK(sub.latest().code == status::empty);
+	CHECK(sub.lagged() == 0);
+
+	// Batch.
+	Quote batch[3] = { quote(45), quote(46), quote(47) };
+	CHECK(pub.publish_batch(batch, 3) == status::ok);
+	Quote q{};
+	for (std::uint64_t i = 45; i < 48; i++)
+		CHECK(sub.try_recv(q) == status::ok && q.id == i);
+
+	// Second publisher on an SPMC channel.
+	auto [brc, second] = ch.open_publisher();
+	CHECK(brc == status::ebusy && !second);
+	CHECK(std::strcmp(photon::to_string(brc),
+			  photon_strerror(PHOTON_EBUSY)) == 0);
+
+	// The publisher's destructor (here: close) closes the channel.
+	pub.close();
+	CHECK(!pub);
+	CHECK(ch.is_closed());
+	CHECK(sub.try_recv().code == status::closed);
+	CHECK(sub.recv().code == status::closed);
+	CHECK(ch.open_publisher().code == status::closed);
+}
+
+// The lag arithmetic of SPEC 6 through recv_result.
+void test_lag()
+{
+	auto [rc, ch] = photon::channel<std::uint64_t>::create(4);
+	auto pub = ch.open_publisher().value;
+	auto sub = ch.subscribe().value;
+	CHECK(rc == status::ok && pub && sub);
+
+	for (std::uint64_t i = 0; i < 6; i++)
+		CHECK(pub.publish(i) == status::ok);
+	auto r = sub.try_recv();
+	CHECK(r.code == status::lagged && r.skipped == 2 && !r.value);
+	CHECK(sub.last_skipped() == 2);
+	for (std::uint64_t i = 2; i < 6; i++) {
+		auto v = sub.try_recv();
+		CHECK(v && *v.value == i);
+	}
+	for (std::uint64_t i = 6; i < 106; i++)
+		CHECK(pub.publish(i) == status::ok);
+	r = sub.try_recv();
+	CHECK(r.code == status::lagged && r.skipped == 96);
+	for (std::uint64_t i = 102; i < 106; i++) {
+		std::uint64_t v = 0;
+		CHECK(sub.try_recv(v) == status::ok && v == i);
+	}
+	CHECK(sub.lagged() == 98 && sub.received() == 8);
+
+	// recv hides the lag but counts it.
+	for (std::uint64_t i = 106; i < 116; i++)
+		CHECK(pub.publish(i) == status::ok);
+	auto b = sub.recv();
+	CHECK(b && *b.value == 112 && b.skipped == 0);
+	CHECK(sub.lagged() == 104);
+}
+
+// Moves hand the handle over; the source is empty and refuses calls; a move
+// assignment closes the handle it replaces; copies of a channel are
+// references.
+void test_moves()
+{
+	photon::channel<std::uint64_t> ch;
+	CHECK(!ch && ch.capacity() == 0);
+	CHECK(ch.subscribe().code == status::einval);
+	{
+		auto made = photon::channel<std::uint64_t>::create_bounded(8);
+		CHECK(made);
+		ch = std::move(made.value);
+		CHECK(!made.value);
+	}
+	photon::channel<std::uint64_t> copy = ch;
+	CHECK(copy.get() == ch.get());
+	ch.reset();
+	CHECK(!ch && copy);
+
+	auto pub = copy.open_publisher().value;
+	photon::publisher<std::uint64_t> pub2(std::move(pub));
+	CHECK(!pub && pub2);
+	CHECK(pub.publish(1) == status::einval);
+	CHECK(pub.try_publish(1) == status::einval);
+	CHECK(pub.sequence() == 0);
+
+	auto a = copy.subscribe().value;
+	auto b = copy.subscribe().value;
+	std::uint64_t v = 0;
+	// Two trackers: the bounded channel is full after 8.
+	for (std::uint64_t i = 0; i < 8; i++)
+		CHECK(pub2.try_publish(i) == status::ok);
+	CHECK(pub2.try_publish(8) == status::full);
+	for (std::uint64_t i = 0; i < 8; i++)
+		CHECK(a.try_recv(v) == status::ok && v == i);
+	CHECK(pub2.try_publish(8) == status::full); // b still gates
+	// Assigning a over b closes b's subscription: it stops gating.
+	b = std::move(a);
+	CHECK(!a && b);
+	CHECK(a.try_recv(v) == status::einval);
+	CHECK(a.try_recv().code == status::einval);
+	CHECK(a.received() == 0);
+	CHECK(pub2.try_publish(8) == status::ok);
+	CHECK(b.try_recv(v) == status::ok && v == 8);
+	b = photon::subscriber<std::uint64_t>();
+	CHECK(!b);
+	// Self-move leaves the handle alone.
+	auto &self = pub2;
+	pub2 = std::move(self);
+	CHECK(pub2);
+
+	// Moving a publisher keeps the channel open until the last holder.
+	photon::publisher<std::uint64_t> pub3;
+	pub3 = std::move(pub2);
+	CHECK(!copy.is_closed());
+	{
+		auto gone = std::move(pub3);
+		(void)gone;
+	}
+	CHECK(copy.is_closed());
+}
+
+// Handles outlive the channel reference; everything is freed (ASan).
+void test_raii()
+{
+	photon::subscriber<Quote> sub;
+	photon::publisher<Quote> pub;
+	photon::group<Quote> grp;
+	{
+		auto ch = photon::channel<Quote>::create(8).value;
+		pub = ch.open_publisher().value;
+		sub = ch.subscribe().value;
+		grp = ch.subscribe_group(3).value;
+		CHECK(ch.subscribe_group(0).code == status::einval);
+	}
+	CHECK(pub && sub && grp);
+	CHECK(grp.size() == 3);
+	CHECK(pub.publish(quote(7)) == status::ok);
+	auto r = grp.try_recv();
+	CHECK(r && r.value->id == 7);
+	CHECK(grp.received() == 1 && grp.lagged() == 0 && grp.pending() == 0);
+	Quote q{};
+	CHECK(sub.try_recv(q) == status::ok && q.id == 7);
+	// The raw handles are still usable from C.
+	CHECK(photon_try_recv(sub.get(), &q) == PHOTON_EMPTY);
+	auto *raw = sub.release();
+	CHECK(!sub);
+	photon_subscriber_close(raw);
+	// Destructors close the rest.
+}
+
+// A channel made in C: wrap checks msg_size.
+void test_wrap()
+{
+	photon_channel *raw = nullptr;
+	CHECK(photon_channel_create(&raw, 8, 8) == PHOTON_OK);
+	auto bad = photon::channel<Quote>::wrap(raw);
+	CHECK(bad.code == status::einval && !bad.value);
+	CHECK(photon::channel<Quote>::wrap(nullptr).code == status::einval);
+	auto good = photon::channel<std::uint64_t>::wrap(raw);
+	CHECK(good.code == status::ok && good.value.get() == raw);
+	photon_channel_release(raw); // good holds its own reference
+	auto pub = good.value.open_publisher().value;
+	auto sub = good.value.subscribe().value;
+	CHECK(pub.publish(42) == status::ok);
+	std::uint64_t v = 0;
+	CHECK(sub.try_recv(v) == status::ok && v == 42);
+
+	// Bus topics: the size is sizeof(T), the type name given.
+	photon_bus *bus = nullptr;
+	CHECK(photon_bus_create(&bus, 16, 8) == PHOTON_OK);
+	auto t1 = photon::channel<Quote>::topic(bus, "q", "Quote");
+	CHECK(t1.code == status::ok);
+	auto t2 = photon::channel<Quote>::topic(bus, "q", "Other");
+	CHECK(t2.code == status::etype && !t2.value);
+	auto t3 = photon::channel<std::uint64_t>::topic(bus, "q", "Quote");
+	CHECK(t3.code == status::etype);
+	photon_bus_destroy(bus);
+
+	// Factories report the C status and detail.
+	auto bad_cap = photon::channel<Quote>::create(1);
+	CHECK(bad_cap.code == status::einval && !bad_cap.value);
+	CHECK(std::strlen(photon::last_error_message()) > 0);
+	auto bad_wm = photon::channel<Quote>::create_bounded(8, 8);
+	CHECK(bad_wm.code == status::einval);
+	photon_opts o{};
+	o.capacity = 32;
+	o.msg_size = 1; // replaced by sizeof(Quote)
+	o.flags = PHOTON_BOUNDED;
+	auto from_opts = photon::channel<Quote>::create(o);
+	CHECK(from_opts && from_opts.value.flags() == PHOTON_BOUNDED);
+	CHECK(photon_channel_msg_size(from_opts.value.get()) == sizeof(Quote));
+}
+
+// Bounded FULL, then room after a read.
+void test_bounded_full()
+{
+	auto ch = photon::channel<Quote>::create_bounded(8, 2).value;
+	CHECK(ch.watermark() == 2);
+	auto pub = ch.open_publisher().value;
+	auto sub = ch.subscribe().value;
+	for (std::uint64_t i = 0; i < 6; i++)
+		CHECK(pub.try_publish(quote(i)) == status::ok);
+	CHECK(pub.try_publish(quote(6)) == status::full);
+	CHECK(pub.sequence() == 6);
+	CHECK(sub.try_recv().value->id == 0);
+	CHECK(pub.try_publish(quote(6)) == status::ok);
+	CHECK(pub.try_publish(quote(7)) == status::full);
+}
+
+// Not default-constructible: the T& forms.
+void test_tick()
+{
+	auto ch = photon::channel<Tick>::create(4).value;
+	auto pub = ch.open_publisher().value;
+	auto sub = ch.subscribe().value;
+	CHECK(pub.publish(Tick(5)) == status::ok);
+	Tick t(0);
+	CHECK(sub.try_recv(t) == status::ok && t.v == 5);
+	CHECK(pub.publish(Tick(6)) == status::ok);
+	CHECK(sub.latest(t) == status::ok && t.v == 6);
+	CHECK(pub.publish(Tick(7)) == status::ok);
+	CHECK(sub.recv(t) == status::ok && t.v == 7);
+}
+
+// Lossless across threads: a producer thread, a blocking reader.
+void test_threads()
+{
+	constexpr std::uint64_t n = 200000;
+	auto ch = photon::channel<Quote>::create_bounded(256).value;
+	auto sub = ch.subscribe().value;
+	auto grp = ch.subscribe_group(2).value;
+	auto pub = ch.open_publisher().value;
+	std::thread producer([p = std::move(pub)]() mutable {
+		for (std::uint64_t i = 0; i < n; i++)
+			if (p.publish(quote(i)) != status::ok)
+				return;
+		// p's destructor closes the channel.
+	});
+	std::uint64_t bad = 0, got = 0, ggot = 0;
+	photon_wait w{};
+	w.kind = PHOTON_WAIT_BACKOFF_SPIN;
+	for (;;) {
+		bool progress = false;
+		Quote q{};
+		auto s = sub.try_recv(q);
+		if (s == status::ok) {
+			bad += q.id != got;
+			got++;
+			progress = true;
+		}
+		auto r = grp.try_recv();
+		if (r) {
+			bad += r.value->id != ggot;
+			ggot++;
+			progress = true;
+		}
+		if (!progress && s == status::closed &&
+		    r.code == status::closed)
+			break;
+		if (!progress)
+			std::this_thread::yield();
+	}
+	producer.join();
+	CHECK(bad == 0);
+	CHECK(got == n && ggot == n);
+	CHECK(sub.lagged() == 0);
+	Quote q{};
+	CHECK(grp.recv(q, &w) == status::closed);
+	CHECK(sub.recv(q, &w) == status::closed);
+}
+
+// photon/topology.h from C++: a two-stage pipeline fed by the caller.
+int doubler(void *ctx, std::uint64_t seq, const void *const *in, void *out)
+{
+	auto *sum = static_cast<std::uint64_t *>(ctx);
+	std::uint64_t v;
+	std::memcpy(&v, in[0], sizeof(v));
+	if (v != seq)
+		return -1;
+	*sum += 2 * v;
+	(void)out;
+	return PHOTON_OK;
+}
+
+void test_topology()
+{
+	photon_topology *t = nullptr;
+	std::uint64_t sum = 0;
+	unsigned src = 0, snk = 0;
+	photon_stage_opts a{};
+	a.name = "feed";
+	a.out_size = sizeof(std::uint64_t);
+	photon_stage_opts b{};
+	b.name = "double";
+	b.fn = doubler;
+	b.ctx = &sum;
+	CHECK(photon_topology_create(&t) == PHOTON_OK);
+	CHECK(photon_topology_add_stage(t, &a, &src) == PHOTON_OK);
+	CHECK(photon_topology_add_stage(t, &b, &snk) == PHOTON_OK);
+	CHECK(photon_topology_link(t, src, snk) == PHOTON_OK);
+	CHECK(photon_topology_start(t) == PHOTON_OK);
+	for (std::uint64_t i = 0; i < 1000; i++)
+		CHECK(photon_topology_publish(t, src, &i) == PHOTON_OK);
+	CHECK(photon_topology_wait(t) == PHOTON_OK);
+	CHECK(sum == 999 * 1000);
+	photon_topology_destroy(t);
+}
+
+} // namespace
+
+int main()
+{
+	test_roundtrip();
+	test_lag();
+	test_moves();
+	test_raii();
+	test_wrap();
+	test_bounded_full();
+	test_tick();
+	test_threads();
+	test_topology();
+	std::printf("test_cpp_api: %s (%d failures)\n",
+		    failures ? "FAIL" : "ok", failures);
+	return failures ? 1 : 0;
+}
