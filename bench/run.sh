@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The benchmark results in one command (bench/README.md explains the method):
+#
+#   bench/run.sh [--quick] [--cpus A,B] [--runs R]
+#
+# 1. builds the benchmarks, Release, with every peer, in build/bench;
+# 2. runs bench_core (google-benchmark, single thread, pinned to CPU B,
+#    5 repetitions, medians) - the single-thread costs and peer ratios;
+# 3. runs bench_oneway, bench_pingpong and bench_throughput on CPUs A and B
+#    (default: the first two this process may use), every transport
+#    interleaved, R rounds (default 5; 3 for throughput);
+# 4. draws the latency distributions with gnuplot into docs/latency.png.
+#
+# Everything printed is also kept in build/bench/results/ (*.txt, the
+# google-benchmark JSON, the distributions as *.dat). --quick cuts the
+# counts (1 round, 10M throughput messages) to check that it all works;
+# its numbers are not results. Nothing here fails on a time.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/deps.sh
+. "$root/scripts/deps.sh"
+photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
+	"${PHOTON_BENCH_PACKAGES[@]}"
+
+quick=0 cpus="" runs=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--cpus) cpus=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [--quick] [--cpus A,B] [--runs R]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+build="$root/build/bench"
+out="$build/results"
+echo "== build (Release) in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+	-DPHOTON_BUILD_TESTS=OFF -DPHOTON_BUILD_EXAMPLES=OFF \
+	-DPHOTON_BENCH_PEERS=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target bench_core bench_oneway \
+	bench_pingpong bench_throughput
+mkdir -p "$out"
+rm -f "$out"/*.dat
+
+# Default: the first two CPUs this process may use (Cpus_allowed_list is
+# like "0-3,8").
+if [ -z "$cpus" ]; then
+	cpus=$(awk '/^Cpus_allowed_list:/ {
+		n = split($2, part, ",")
+		for (i = 1; i <= n && got < 2; i++) {
+			m = split(part[i], r, "-")
+			hi = m == 2 ? r[2] : r[1]
+			for (c = r[1]; c <= hi && got < 2; c++)
+				list = list (got++ ? "," : "") c
+		}
+		print list
+	}' /proc/self/status)
+fi
+case $cpus in
+*,*) ;;
+*) echo "run.sh: needs two CPUs (got '$cpus')" >&2; exit 1 ;;
+esac
+core_cpu=${cpus#*,}
+
+# A shared machine: say so when something else is using the CPUs.
+load=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
+	echo "== warning: load average $load - other processes compete for" \
+		"the CPUs; expect wide ranges and redone runs"
+fi
+
+lat_opts=(--cpus "$cpus" --dump "$out")
+tput_opts=(--cpus "$cpus")
+core_opts=(--benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	--benchmark_min_time=0.2)
+if [ "$quick" = 1 ]; then
+	lat_opts+=(--runs 1 --count 20000 --warmup 5000)
+	tput_opts+=(--runs 1 --count 10000000)
+	core_opts=(--benchmark_min_time=0.02)
+elif [ -n "$runs" ]; then
+	lat_opts+=(--runs "$runs")
+	tput_opts+=(--runs "$runs")
+fi
+
+echo "== bench_core on CPU $core_cpu"
+taskset -c "$core_cpu" "$build/bench/bench_core" "${core_opts[@]}" \
+	--benchmark_out="$out/core.json" --benchmark_out_format=json |
+	tee "$out/core.txt"
+for prog in oneway pingpong; do
+	echo "== bench_$prog"
+	"$build/bench/bench_$prog" "${lat_opts[@]}" | tee "$out/$prog.txt"
+done
+echo "== bench_throughput"
+"$build/bench/bench_throughput" "${tput_opts[@]}" | tee "$out/throughput.txt"
+
+echo "== plot: docs/latency.png"
+mkdir -p "$root/docs"
+info="$(sed -n 's/^  cpu *//p' "$out/oneway.txt" | cut -d, -f1),"
+info+=" CPUs $cpus, $(date -u +%Y-%m-%d)"
+gnuplot -e "dir='$out'; out='$root/docs/latency.png'; info='$info'" \
+	"$root/bench/plot.gp"
+echo "== done: results in $out, plot in docs/latency.png"
