@@ -23,7 +23,11 @@ photon_require_packages() {
 
 # What building the library, its tests, examples and benchmarks needs.
 PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev
-	libbenchmark-dev)
+	libbenchmark-dev libnuma-dev libhwloc-dev)
 # What the full check adds: the second compiler for the header test and the
 # formatter CI runs.
 PHOTON_CHECK_PACKAGES=(clang clang-format)
+# The peers the benchmarks compare with (linked by bench/ only, never by the
+# library) and gnuplot for bench/run.sh's plot.
+PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
+	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox)

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
 . "$root/scripts/deps.sh"
 photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
-	"${PHOTON_CHECK_PACKAGES[@]}"
+	"${PHOTON_CHECK_PACKAGES[@]}" "${PHOTON_BENCH_PACKAGES[@]}"
 
 jobs=$(nproc)
 run_suite() { # name, cmake options...
@@ -24,11 +24,26 @@ run_suite() { # name, cmake options...
 
 echo "== format: clang-format --dry-run --Werror"
 (cd "$root" && git ls-files -co --exclude-standard -- 'src/*.[ch]' \
-	'include/*.h' 'tests/*.[ch]' 'tests/*.cpp' 'bench/*.cpp' \
+	'include/*.h' 'include/*.hpp' 'tests/*.[ch]' 'tests/*.cpp' 'bench/*.cpp' \
 	'bench/*.[ch]' 'examples/*.[ch]' |
 	xargs clang-format --dry-run --Werror)
 
-run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# test_hugepages needs reserved 2 MiB pages (it is skipped without them).
+# As root, make sure a few are free; best effort, never a failure.
+if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
+	free_huge=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [ "${free_huge:-0}" -lt 16 ]; then
+		total_huge=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((total_huge + 16 - ${free_huge:-0})) \
+			2>/dev/null >/proc/sys/vm/nr_hugepages || true
+	fi
+	echo "== huge pages: $(awk '/^HugePages_Free:/ { print $2 }' \
+		/proc/meminfo) free 2 MiB pages"
+fi
+
+# The release suite builds the benchmarks with every peer (a missing one is
+# a configure error) and runs their bench-smoke tests.
+run_suite release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHOTON_BENCH_PEERS=ON
 # Sanitizer builds: the whole suite and the examples; benchmarks measure
 # nothing useful there.
 run_suite asan -DCMAKE_BUILD_TYPE=Debug -DPHOTON_BUILD_BENCH=OFF \

@@ -11,6 +11,10 @@
 #include <photon/channel.h>
 #include <photon/wait.h>
 #include <photon/bus.h>
+#include <photon/mem.h>
+#include <photon/affinity.h>
 #include <photon/typed.h>
+#include <photon/metrics.h>
+#include <photon/topology.h>
 
 #endif /* PHOTON_PHOTON_H */

@@ -158,7 +158,8 @@ check_install_layout()
 	for f in include/photon/photon.h include/photon/version.h \
 		include/photon/common.h include/photon/channel.h \
 		include/photon/typed.h include/photon/wait.h \
-		include/photon/bus.h \
+		include/photon/bus.h include/photon/mem.h \
+		include/photon/affinity.h \
 		"$LIBDIR_REL/libphotonring.so" "$LIBDIR_REL/libphotonring.so.0" \
 		"$LIBDIR_REL/libphotonring.a" \
 		"$LIBDIR_REL/pkgconfig/photon-ring.pc" \

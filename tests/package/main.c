@@ -146,6 +146,34 @@ out:
 	photon_channel_release(ch);
 }
 
+/*
+ * Memory and affinity: a static consumer links libnuma and hwloc through
+ * the package files when the library was built with them.
+ */
+static void placement(void)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch = NULL;
+	struct photon_publisher *pub = NULL;
+	int nodes = photon_numa_node_count();
+
+	CHECK(photon_core_count() >= 1);
+	CHECK(nodes >= 1 || nodes == PHOTON_ENOTSUP);
+	o.capacity = 64;
+	o.msg_size = 8;
+	o.flags = PHOTON_THP | PHOTON_PREFAULT;
+	CHECK_RC(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	if (!ch)
+		return;
+	CHECK_RC(photon_publisher_open(ch, &pub), PHOTON_OK);
+	CHECK(photon_channel_page_size(ch) >= 4096);
+	printf("placement: %zu CPUs (%s), NUMA nodes %d, ring page %zu\n",
+	       photon_core_count(), photon_affinity_backend(), nodes,
+	       photon_channel_page_size(ch));
+	photon_publisher_close(pub);
+	photon_channel_release(ch);
+}
+
 int main(void)
 {
 	printf("headers %s (%d), library %s (%u)\n", PHOTON_VERSION_STRING,
@@ -156,6 +184,7 @@ int main(void)
 
 	untyped_round_trip();
 	typed_round_trip();
+	placement();
 
 	if (failures) {
 		fprintf(stderr, "photon_consumer: %d check(s) failed\n",
