@@ -314,7 +314,8 @@ void BM_fanout_subs_typed(benchmark::State &state)
 BENCHMARK(BM_fanout_subs_typed)->Arg(1)->Arg(2)->Arg(5)->Arg(10);
 
 // A group of n: one read delivers to all n logical consumers, so the cost
-// per message must not depend on n. Groups have only the exported read.
+// per message must not depend on n. Through the exported read, and the
+// typed inline one (prefix_group_try_recv).
 void BM_fanout_group(benchmark::State &state)
 {
 	size_t n = (size_t)state.range(0);
@@ -336,6 +337,28 @@ void BM_fanout_group(benchmark::State &state)
 	state.SetItemsProcessed(state.iterations() * (int64_t)n);
 }
 BENCHMARK(BM_fanout_group)->Arg(1)->Arg(2)->Arg(5)->Arg(10);
+
+void BM_fanout_group_typed(benchmark::State &state)
+{
+	size_t n = (size_t)state.range(0);
+	ring r(state, sizeof(uint64_t), 0, n);
+	uint64_t v = 0, out = 0;
+
+	if (!r.ok())
+		return;
+	for (auto _ : state) {
+		u64_publish(r.pub, &v);
+		int rc = u64_group_try_recv(r.group, &out);
+		if (rc != PHOTON_OK) {
+			fail(state, "group_try_recv", rc);
+			break;
+		}
+		benchmark::DoNotOptimize(out);
+		v++;
+	}
+	state.SetItemsProcessed(state.iterations() * (int64_t)n);
+}
+BENCHMARK(BM_fanout_group_typed)->Arg(1)->Arg(2)->Arg(5)->Arg(10);
 
 // ---- batches ----
 
