@@ -108,21 +108,10 @@ static int publisher_cpu = -1;
 static uint64_t pub_ticks; /* first to last publish */
 static uint64_t published;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
+/* The library's TSC read (RDTSC, CNTVCT_EL0, or the monotonic clock). */
 static inline uint64_t now_ticks(void)
 {
-#if HAVE_TSC
-	return __rdtsc();
-#else
-	return mono_ns();
-#endif
+	return photon_tsc_now();
 }
 
 static inline void cpu_relax(void)
@@ -142,24 +131,13 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/*
- * Ticks per nanosecond over ~100 ms. Each end reads the TSC between two
- * monotonic reads and takes their midpoint, so one preemption at the wrong
- * moment costs little.
- */
+/* Ticks per nanosecond over 100 ms, measured by the library. */
 static void calibrate(void)
 {
-#if HAVE_TSC
-	uint64_t a0 = mono_ns(), c0 = now_ticks(), b0 = mono_ns();
-	uint64_t a1, c1, b1;
+	double ticks_per_ns;
 
-	sleep_ns(100000000);
-	a1 = mono_ns();
-	c1 = now_ticks();
-	b1 = mono_ns();
-	ns_per_tick =
-	    ((double)(a1 + b1) / 2 - (double)(a0 + b0) / 2) / (double)(c1 - c0);
-#endif
+	if (photon_tsc_calibrate(&ticks_per_ns, 100000000) == PHOTON_OK)
+		ns_per_tick = 1.0 / ticks_per_ns;
 }
 
 static void cpu_model(char *buf, size_t len)

@@ -58,21 +58,10 @@ static int pub_cpu = -1, sub_cpu = -1;
 static double ns_per_tick = 1.0;
 static uint64_t received, lagged, disorder;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
+/* The library's TSC read (RDTSC, CNTVCT_EL0, or the monotonic clock). */
 static inline uint64_t now_ticks(void)
 {
-#if HAVE_TSC
-	return __rdtsc();
-#else
-	return mono_ns();
-#endif
+	return photon_tsc_now();
 }
 
 static inline void cpu_relax(void)
@@ -82,21 +71,13 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Ticks per nanosecond over 100 ms, each end between two monotonic reads. */
+/* Ticks per nanosecond over 100 ms, measured by the library. */
 static void calibrate(void)
 {
-#if HAVE_TSC
-	struct timespec pause = { 0, 100000000 };
-	uint64_t a0 = mono_ns(), c0 = now_ticks(), b0 = mono_ns();
-	uint64_t a1, c1, b1;
+	double ticks_per_ns;
 
-	nanosleep(&pause, NULL);
-	a1 = mono_ns();
-	c1 = now_ticks();
-	b1 = mono_ns();
-	ns_per_tick =
-	    ((double)(a1 + b1) / 2 - (double)(a0 + b0) / 2) / (double)(c1 - c0);
-#endif
+	if (photon_tsc_calibrate(&ticks_per_ns, 100000000) == PHOTON_OK)
+		ns_per_tick = 1.0 / ticks_per_ns;
 }
 
 static void pin_or_warn(int cpu, const char *who)
