@@ -169,4 +169,27 @@ static inline void round_trip(struct photon_channel *ch,
 	free(got);
 }
 
+/* Creates a channel from flags and opens its publisher. */
+static inline struct photon_channel *make(size_t capacity, size_t msg_size,
+					  unsigned flags,
+					  struct photon_publisher **pub)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch = NULL;
+
+	o.capacity = capacity;
+	o.msg_size = msg_size;
+	o.flags = flags;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, pub), PHOTON_OK);
+	return ch;
+}
+
+static inline void destroy(struct photon_channel *ch,
+			   struct photon_publisher *pub)
+{
+	photon_publisher_close(pub);
+	photon_channel_release(ch);
+}
+
 #endif /* PHOTON_TEST_MEM_UTIL_H */

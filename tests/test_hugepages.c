@@ -10,28 +10,6 @@
 #include "util.h"
 #include "mem_util.h"
 
-/* Creates a channel from flags and opens its publisher. */
-static struct photon_channel *make(size_t capacity, size_t msg_size,
-				   unsigned flags,
-				   struct photon_publisher **pub)
-{
-	struct photon_opts o = { 0 };
-	struct photon_channel *ch = NULL;
-
-	o.capacity = capacity;
-	o.msg_size = msg_size;
-	o.flags = flags;
-	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
-	assert_rc(photon_publisher_open(ch, pub), PHOTON_OK);
-	return ch;
-}
-
-static void destroy(struct photon_channel *ch, struct photon_publisher *pub)
-{
-	photon_publisher_close(pub);
-	photon_channel_release(ch);
-}
-
 static void check_hugetlb(struct photon_channel *ch,
 			  struct photon_publisher *pub, size_t bytes)
 {

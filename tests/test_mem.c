@@ -24,28 +24,6 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Creates a channel from flags and opens its publisher. */
-static struct photon_channel *make(size_t capacity, size_t msg_size,
-				   unsigned flags,
-				   struct photon_publisher **pub)
-{
-	struct photon_opts o = { 0 };
-	struct photon_channel *ch = NULL;
-
-	o.capacity = capacity;
-	o.msg_size = msg_size;
-	o.flags = flags;
-	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
-	assert_rc(photon_publisher_open(ch, pub), PHOTON_OK);
-	return ch;
-}
-
-static void destroy(struct photon_channel *ch, struct photon_publisher *pub)
-{
-	photon_publisher_close(pub);
-	photon_channel_release(ch);
-}
-
 /*
  * A plain ring: base pages, its own mapping (the guard pages keep it from
  * merging with a neighbour), nothing resident until used, all zero.
