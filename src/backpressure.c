@@ -59,8 +59,9 @@ int photon__gate_register(struct photon_channel *ch,
 
 	if (!bounded(ch)) {
 		head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
-		start = from_oldest ? photon__oldest_held(head, ch->capacity)
-				    : head + 1;
+		start = from_oldest
+			    ? photon__oldest_held(head, ch->index.capacity)
+			    : head + 1;
 		PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
 		return PHOTON_OK;
 	}
@@ -78,8 +79,8 @@ int photon__gate_register(struct photon_channel *ch,
 		ch->trackers_cap = cap;
 	}
 	head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
-	start =
-	    from_oldest ? photon__oldest_held(head, ch->capacity) : head + 1;
+	start = from_oldest ? photon__oldest_held(head, ch->index.capacity)
+			    : head + 1;
 	if (start < ch->gate_min)
 		start = ch->gate_min;
 	PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
@@ -153,7 +154,7 @@ static int stalled(struct photon_channel *ch, struct photon__tracker *t,
  */
 static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 {
-	uint64_t room = ch->capacity - ch->watermark;
+	uint64_t room = ch->index.capacity - ch->watermark;
 	uint64_t m = UINT64_MAX, now = 0;
 	size_t i;
 
@@ -171,7 +172,7 @@ static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 	if (m == UINT64_MAX) {
 		/* No consumer gates: allow exactly the next publish, and
 		 * protect what it leaves behind from new subscribers. */
-		ch->gate_min = photon__oldest_held(next, ch->capacity);
+		ch->gate_min = photon__oldest_held(next, ch->index.capacity);
 		return next + 1;
 	}
 	ch->gate_min = m;

@@ -90,7 +90,6 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a channel");
 	memset(ch, 0, bytes);
-	ch->capacity = opts->capacity;
 	ch->index.capacity = opts->capacity;
 	if ((opts->capacity & (opts->capacity - 1)) == 0)
 		ch->index.mask = opts->capacity - 1;
@@ -101,7 +100,8 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	ch->stride = PHOTON_SLOT_STRIDE(opts->msg_size);
 	ch->watermark = opts->watermark;
 	ch->flags = opts->flags;
-	rc = photon__ring_map(ch, (size_t)(ch->capacity * ch->stride), opts);
+	rc = photon__ring_map(ch, (size_t)(ch->index.capacity * ch->stride),
+			      opts);
 	if (rc != PHOTON_OK) {
 		free(ch);
 		return rc;
@@ -172,7 +172,7 @@ PHOTON_API void photon_channel_release(struct photon_channel *ch)
 
 PHOTON_API size_t photon_channel_capacity(const struct photon_channel *ch)
 {
-	return ch ? (size_t)ch->capacity : 0;
+	return ch ? (size_t)ch->index.capacity : 0;
 }
 
 PHOTON_API size_t photon_channel_msg_size(const struct photon_channel *ch)

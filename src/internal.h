@@ -38,8 +38,7 @@ struct photon_channel {
 	struct photon__atomic64
 	    closed PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	unsigned char *slots;
-	uint64_t capacity;
-	struct photon__ring_index index;
+	struct photon__ring_index index; /* capacity, and how to reduce */
 	uint64_t stride;
 	uint64_t msg_size;
 	uint64_t watermark;
@@ -142,6 +141,8 @@ struct photon__waiter {
 int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w);
 /* A wait step without a reader to watch (the publisher's FULL wait). */
 void photon__waiter_pause(struct photon__waiter *wt);
+/* One spin-phase pause of w at empty poll `step` (never sleeps). */
+void photon__spin_pause(const struct photon_wait *w, uint32_t step);
 /* Wakes every thread parked on a futex word. */
 void photon__futex_wake(uint32_t *word);
 

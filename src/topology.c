@@ -39,7 +39,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "arch.h"
 #include "internal.h"
 
 #define DEFAULT_CAPACITY   1024
@@ -132,37 +131,6 @@ struct idle {
 	uint32_t polls; /* empty polls since the last progress */
 };
 
-/* One pause of the spin phase, as the stage's wait strategy says. */
-static void spin_pause(const struct photon_wait *w, uint32_t n)
-{
-	uint32_t spin = w->spin_iters ? w->spin_iters : 64;
-	uint32_t yield = w->yield_iters ? w->yield_iters : 64;
-	uint32_t k;
-
-	switch (w->kind) {
-	case PHOTON_WAIT_BUSY_SPIN:
-		return;
-	case PHOTON_WAIT_YIELD_SPIN:
-		photon__cpu_relax();
-		return;
-	case PHOTON_WAIT_BACKOFF_SPIN:
-		for (k = n < 6 ? 1u << n : 64; k; k--)
-			photon__cpu_relax();
-		return;
-	default:
-		/*
-		 * Adaptive, and the kinds a blocking receive implements
-		 * itself (a stage polls, so it cannot park or monitor): bare
-		 * polls, then one pause, then bursts.
-		 */
-		if (n < spin)
-			return;
-		for (k = n - spin < yield ? 1 : 64; k; k--)
-			photon__cpu_relax();
-		return;
-	}
-}
-
 /*
  * One idle step: a pause while within the spin budget, then a sleep.
  * Sleeping rather than sched_yield: with more threads than cores, a yield
@@ -177,7 +145,7 @@ static void idle_step(struct stage *st, struct idle *id)
 	if (n < UINT32_MAX)
 		id->polls = n + 1;
 	if (st->spin_polls == UINT32_MAX || n < st->spin_polls) {
-		spin_pause(&st->wait, n);
+		photon__spin_pause(&st->wait, n);
 		return;
 	}
 	/*

@@ -124,6 +124,20 @@ static int spin_step(struct photon__waiter *wt, uint32_t step)
 }
 
 /*
+ * One pause of the spin phase of strategy w at empty poll `step`: never a
+ * sleep, park or monitor wait (the kinds that have one burst PAUSEs past
+ * their budget instead). For pollers with their own idle policy.
+ */
+void photon__spin_pause(const struct photon_wait *w, uint32_t step)
+{
+	struct photon__waiter wt;
+
+	photon__waiter_init(&wt, w); /* an unknown kind spins as adaptive */
+	if (spin_step(&wt, step))
+		pause_n(MAX_BURST);
+}
+
+/*
  * The publisher's wait for room in a bounded channel (no reader to watch):
  * the adaptive spin, then PAUSE bursts, then short sleeps. A full ring means
  * the consumers are behind; with more threads than cores they may need this
