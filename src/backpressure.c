@@ -26,6 +26,7 @@
 
 #include "arch.h"
 #include "internal.h"
+#include "testing.h"
 
 void photon__gate_init(struct photon_channel *ch)
 {
@@ -48,6 +49,12 @@ uint64_t photon__now_ns(void)
 {
 	struct timespec ts;
 
+#ifdef PHOTON_TESTING
+	photon__test_clock_fn clock =
+	    __atomic_load_n(&photon__test_clock, __ATOMIC_ACQUIRE);
+	if (clock)
+		return clock();
+#endif
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -225,11 +232,14 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 			}
 			continue; /* s was reloaded */
 		}
+		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_FULL, ch);
 		pthread_mutex_lock(&ch->gate_lock);
 		s = PHOTON__LOAD(next, PHOTON__RELAXED);
+		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_LOCKED, ch);
 		limit = rescan(ch, s);
 		PHOTON__STORE(&ch->mp_limit, limit, PHOTON__RELEASE);
 		pthread_mutex_unlock(&ch->gate_lock);
+		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_RESCANNED, ch);
 		if (s < limit)
 			continue;
 		if (!wait)

@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "internal.h"
+#include "testing.h"
 
 #define PHOTON__KNOWN_FLAGS                                             \
 	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | \
@@ -639,8 +640,10 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		    s->slots + photon__slot_index(&s->index, head) * s->stride;
 		stamp = (const struct photon__atomic64 *)slot;
 		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
-		if (s1 != 2 * head + 2)
+		if (s1 != 2 * head + 2) {
+			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
 			continue; /* already overwritten: find the new head */
+		}
 		photon__slot_read(slot, out, s->msg_size); /* R2 */
 #if !PHOTON__TSAN
 		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3 */

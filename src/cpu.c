@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "arch.h"
+#include "testing.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -100,9 +101,9 @@ void photon__monitor_wait(const uint64_t *addr, uint64_t seen, uint32_t cycles)
 	}
 #endif
 	default:
-		(void)addr;
-		(void)seen;
 		(void)cycles;
+		if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == seen)
+			PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 		pause_burst();
 		return;
 	}

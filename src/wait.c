@@ -34,6 +34,7 @@
 
 #include "arch.h"
 #include "internal.h"
+#include "testing.h"
 
 #define DEFAULT_SPIN  64
 #define DEFAULT_YIELD 64
@@ -224,6 +225,7 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 			ts.tv_nsec = (long)(slice % 1000000000u);
 			tsp = &ts;
 		}
+		PHOTON__TEST_POINT(PHOTON__TP_PARK_SLEEP, tsp);
 		syscall(SYS_futex, &line->wake, FUTEX_WAIT_PRIVATE, w, tsp,
 			NULL, 0);
 	}
@@ -242,6 +244,7 @@ static void reader_pause(struct photon__waiter *wt, struct photon_subscriber *s,
 		wt->step = step + 1;
 	if (!spin_step(wt, step))
 		return;
+	PHOTON__TEST_POINT(PHOTON__TP_READER_PAUSE, s);
 	switch (wt->kind) {
 	case PHOTON_WAIT_PARK:
 		park(s, deadline);
