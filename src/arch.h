@@ -35,12 +35,13 @@ enum photon__monitor {
 enum photon__monitor photon__monitor_kind(void);
 
 /*
- * Waits while *addr == seen, for at most about `cycles` TSC cycles (or the
- * event-stream period on AArch64). Arms the monitor, then re-checks *addr
- * before waiting, so a store between the caller's last check and the arming
- * is never slept through. May return early (interrupts, other writes to the
- * line). With PHOTON__MONITOR_NONE it is a burst of PAUSEs.
+ * Waits while *addr < want (a stamp below the one the reader needs), for at
+ * most about `cycles` TSC cycles (or the event-stream period on AArch64).
+ * Arms the monitor, then re-checks *addr against `want` before waiting, so a
+ * store that reached `want` at any time before the arming is never slept
+ * through. May return early (interrupts, other writes to the line). With
+ * PHOTON__MONITOR_NONE it is a burst of PAUSEs.
  */
-void photon__monitor_wait(const uint64_t *addr, uint64_t seen, uint32_t cycles);
+void photon__monitor_wait(const uint64_t *addr, uint64_t want, uint32_t cycles);
 
 #endif /* PHOTON_ARCH_H */

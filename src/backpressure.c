@@ -7,15 +7,23 @@
  * publisher (G1). The publisher keeps a cached limit, gate_min + capacity -
  * watermark, and only comes here when its next sequence reaches it.
  *
- * Invariant: gate_min <= the position of every registered tracker, so a
- * publish below the limit never overwrites a slot a consumer still needs.
- * It holds because everything that changes the registry or gate_min runs
- * under gate_lock:
- *   - the rescan sets gate_min to the minimum tracker position, or, with no
- *     tracker, to the oldest sequence still held after the next publish;
+ * Invariant: gate_min <= the position of every registered tracker that
+ * gates, and gate_min >= L - capacity for every limit L ever granted (the
+ * SPMC publisher's cached limit, the shared MPMC mp_limit). Any sequence
+ * below a granted limit may be written without another look at the gate
+ * (MPMC claims made under a higher limit can still be in flight), and such
+ * a write overwrites at most sequence L - 1 - capacity: so a consumer at or
+ * above gate_min is never lapped. It holds because everything that changes
+ * the registry or gate_min runs under gate_lock:
+ *   - the rescan raises gate_min to the minimum tracker position, or, with
+ *     no tracker, to the oldest sequence still held after the next publish
+ *     (= the new limit - capacity); gate_min and mp_limit never move down,
+ *     since a lower value would not cover claims made under the higher one;
  *   - a new consumer starts at max(its natural start, gate_min), computed
  *     while registering, so it is never below the publisher's cached view
  *     and never lapped between choosing its start and being seen;
+ *   - a consumer the stall rule dropped rejoins the same way: its LAGGED
+ *     takes the lock and moves it to max(oldest held, gate_min);
  *   - closing a consumer removes it at once; the cached limit is then only
  *     conservative until the next rescan.
  * With no consumer the limit is the next sequence + 1: every publish takes
@@ -98,6 +106,31 @@ int photon__gate_register(struct photon_channel *ch,
 	return PHOTON_OK;
 }
 
+uint64_t photon__gate_rejoin(struct photon_channel *ch,
+			     struct photon_subscriber *s, uint64_t oldest)
+{
+	uint64_t pos = oldest;
+	size_t i;
+
+	pthread_mutex_lock(&ch->gate_lock);
+	if (pos < ch->gate_min)
+		pos = ch->gate_min;
+	for (i = 0; i < ch->ntrackers; i++) {
+		struct photon__tracker *t = &ch->trackers[i];
+
+		if (t->sub == s) { /* counted again from the next rescan */
+			t->seen_pos = pos;
+			t->blocking_since = 0;
+			t->stalled = 0;
+			break;
+		}
+	}
+	/* R5 for the new position; the rescan reads it under the lock. */
+	PHOTON__STORE(&s->pos, pos, PHOTON__RELEASE);
+	pthread_mutex_unlock(&ch->gate_lock);
+	return pos;
+}
+
 void photon__gate_unregister(struct photon_channel *ch,
 			     struct photon_subscriber *s)
 {
@@ -155,6 +188,13 @@ static int stalled(struct photon_channel *ch, struct photon__tracker *t,
 	return 1;
 }
 
+/* gate_min only moves up: see the invariant at the top. Under gate_lock. */
+static void raise_floor(struct photon_channel *ch, uint64_t floor)
+{
+	if (floor > ch->gate_min)
+		ch->gate_min = floor;
+}
+
 /*
  * The rescan: the limit below which sequences may be published, given that
  * `next` is the next one to publish. Under gate_lock; sets gate_min.
@@ -179,10 +219,10 @@ static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 	if (m == UINT64_MAX) {
 		/* No consumer gates: allow exactly the next publish, and
 		 * protect what it leaves behind from new subscribers. */
-		ch->gate_min = photon__oldest_held(next, ch->index.capacity);
+		raise_floor(ch, photon__oldest_held(next, ch->index.capacity));
 		return next + 1;
 	}
-	ch->gate_min = m;
+	raise_floor(ch, m);
 	return m + room;
 }
 
@@ -237,7 +277,12 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 		s = PHOTON__LOAD(next, PHOTON__RELAXED);
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_LOCKED, ch);
 		limit = rescan(ch, s);
-		PHOTON__STORE(&ch->mp_limit, limit, PHOTON__RELEASE);
+		/* Never lower: other producers may hold claims made under
+		 * the current limit, and gate_min covers that one. */
+		if (limit > PHOTON__LOAD(&ch->mp_limit, PHOTON__RELAXED))
+			PHOTON__STORE(&ch->mp_limit, limit, PHOTON__RELEASE);
+		else
+			limit = PHOTON__LOAD(&ch->mp_limit, PHOTON__RELAXED);
 		pthread_mutex_unlock(&ch->gate_lock);
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_RESCANNED, ch);
 		if (s < limit)

@@ -602,15 +602,23 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 		uint64_t oldest = photon__oldest_held(head, s->index.capacity);
 
 		if (c < oldest) {
-			uint64_t skipped = oldest - c;
+			uint64_t skipped;
 
+			/* Bounded: only a consumer the stall rule dropped
+			 * is lapped; it rejoins the gate where it cannot be
+			 * lapped again (backpressure.c). */
+			if (s->registered)
+				oldest =
+				    photon__gate_rejoin(s->channel, s, oldest);
+			else
+				PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
+			skipped = oldest - c;
 			PHOTON__STORE(&s->last_skipped, skipped,
 				      PHOTON__RELAXED);
 			PHOTON__STORE(
 			    &s->lagged,
 			    PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) + skipped,
 			    PHOTON__RELAXED);
-			PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
 			return PHOTON_LAGGED;
 		}
 		/* The stamp ran ahead of the cursor: the next call resolves. */
@@ -621,42 +629,61 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	return PHOTON_EMPTY;
 }
 
+/* Attempts of photon_latest before it gives up with EMPTY. */
+#define LATEST_TRIES 8
+
+/*
+ * The newest message is normally in the cursor's slot. When a later lap has
+ * already completed there, that later message is newer still and is
+ * delivered instead: in an MPMC channel the cursor can sit behind a claim
+ * that is not committed yet while later laps commit, so waiting for the
+ * cursor's own message to come back would spin without bound. A slot that is
+ * being rewritten, or a read torn by a writer, is retried a few times, then
+ * the call gives up with EMPTY: it never blocks.
+ */
 PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 {
+	int tries;
+
 	if (!s || !out)
 		return PHOTON_EINVAL;
-	for (;;) {
+	for (tries = 0; tries < LATEST_TRIES; tries++) {
 		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
 		uint64_t head =
 		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 		const unsigned char *slot;
 		const struct photon__atomic64 *stamp;
-		uint64_t s1;
+		uint64_t s1, seq;
 
 		if (head == PHOTON__NONE || head < c)
 			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
 		slot =
 		    s->slots + photon__slot_index(&s->index, head) * s->stride;
 		stamp = (const struct photon__atomic64 *)slot;
-		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
-		if (s1 != 2 * head + 2) {
+		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
+		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
+		if (s1 & 1) { /* a later lap is being written there */
 			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
-			continue; /* already overwritten: find the new head */
+			continue;
 		}
+		seq = s1 / 2 - 1; /* head, or a later lap of its slot */
 		photon__slot_read(slot, out, s->msg_size); /* R2 */
 #if !PHOTON__TSAN
 		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3 */
 #endif
-		if (PHOTON__LOAD(stamp, PHOTON__RELAXED) != s1) /* R4 */
+		if (PHOTON__LOAD(stamp, PHOTON__RELAXED) != s1) { /* R4 */
+			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
 			continue;
+		}
 		PHOTON__STORE(&s->jumped,
-			      PHOTON__LOAD(&s->jumped, PHOTON__RELAXED) + head -
+			      PHOTON__LOAD(&s->jumped, PHOTON__RELAXED) + seq -
 				  c,
 			      PHOTON__RELAXED);
-		PHOTON__STORE(&s->pos, head + 1, PHOTON__RELEASE); /* R5 */
+		PHOTON__STORE(&s->pos, seq + 1, PHOTON__RELEASE); /* R5 */
 		return PHOTON_OK;
 	}
+	return PHOTON_EMPTY;
 }
 
 PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)

@@ -50,36 +50,38 @@ static void pause_burst(void)
 
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("mwaitx"))) static void
-wait_mwaitx(const uint64_t *addr, uint64_t seen, uint32_t cycles)
+wait_mwaitx(const uint64_t *addr, uint64_t want, uint32_t cycles)
 {
 	_mm_monitorx((void *)addr, 0, 0);
 	/* Re-check after arming: a store that landed before the arm would
 	 * otherwise be slept through until the timeout. */
-	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != seen)
+	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) >= want)
 		return;
+	PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 	_mm_mwaitx(2 /* timer enable */, 0, cycles);
 }
 
 __attribute__((target("waitpkg"))) static void
-wait_umwait(const uint64_t *addr, uint64_t seen, uint32_t cycles)
+wait_umwait(const uint64_t *addr, uint64_t want, uint32_t cycles)
 {
 	_umonitor((void *)addr);
-	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) != seen)
+	if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) >= want)
 		return;
+	PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 	/* Control 0: the C0.2 state (deeper, still microsecond exit). */
 	_umwait(0, __rdtsc() + cycles);
 }
 #endif
 
-void photon__monitor_wait(const uint64_t *addr, uint64_t seen, uint32_t cycles)
+void photon__monitor_wait(const uint64_t *addr, uint64_t want, uint32_t cycles)
 {
 	switch (photon__monitor_kind()) {
 #if defined(__x86_64__) || defined(__i386__)
 	case PHOTON__MONITOR_MWAITX:
-		wait_mwaitx(addr, seen, cycles);
+		wait_mwaitx(addr, want, cycles);
 		return;
 	case PHOTON__MONITOR_UMWAIT:
-		wait_umwait(addr, seen, cycles);
+		wait_umwait(addr, want, cycles);
 		return;
 #endif
 #if defined(__aarch64__)
@@ -94,16 +96,21 @@ void photon__monitor_wait(const uint64_t *addr, uint64_t seen, uint32_t cycles)
 				     : "=&r"(v)
 				     : "r"(addr)
 				     : "memory");
-		if (v == seen)
+		if (v < want) {
+			PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 			__asm__ __volatile__("wfe" ::: "memory");
+		}
 		(void)cycles;
 		return;
 	}
 #endif
 	default:
 		(void)cycles;
-		if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == seen)
-			PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
+		/* No monitor: the same re-check, then PAUSEs (the test build
+		 * observes the decision here on any CPU). */
+		if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) >= want)
+			return;
+		PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 		pause_burst();
 		return;
 	}

@@ -120,6 +120,14 @@ int photon__gate_register(struct photon_channel *ch,
 			  struct photon_subscriber *s, int from_oldest);
 void photon__gate_unregister(struct photon_channel *ch,
 			     struct photon_subscriber *s);
+/*
+ * A registered consumer was lapped (the stall rule had dropped it): moves it
+ * to max(oldest, gate_min) under the gate lock, as a new from-oldest
+ * subscriber would start, and makes the gate count it again. Returns the new
+ * position, already stored.
+ */
+uint64_t photon__gate_rejoin(struct photon_channel *ch,
+			     struct photon_subscriber *s, uint64_t oldest);
 /* Oldest sequence still held when the last published is head. */
 uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
 /*

@@ -20,8 +20,9 @@
  * (asymmetric Dekker): either P2 sees K0 and wakes, or the reader's stamp
  * check sees W4 and does not sleep. If P2 wakes between K2 and the futex
  * call, the kernel sees wake != w and returns at once. Closing wakes too.
- * Where membarrier is unavailable the reader sleeps at most 100 us at a
- * time instead, so a missed wake-up costs latency, never a hang.
+ * Where membarrier is unavailable, or K3 fails (ENOMEM, a seccomp filter),
+ * the reader sleeps at most 100 us at a time instead, so a missed wake-up
+ * costs latency, never a hang.
  */
 #include <errno.h>
 #include <limits.h>
@@ -208,9 +209,11 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 
 	pthread_once(&membarrier_once, membarrier_register);
 	__atomic_fetch_add(&line->parked.v, 1, __ATOMIC_SEQ_CST); /* K0 */
-	if (membarrier_ok)					  /* K3 */
-		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
-	else
+	/* K3. If it fails (ENOMEM, a seccomp filter) the Dekker argument is
+	 * void: sleep in bounded slices, as without membarrier at all. */
+	if (!membarrier_ok ||
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) !=
+		0)
 		slice = FALLBACK_PARK_NS;
 	w = __atomic_load_n(&line->wake, __ATOMIC_ACQUIRE); /* K2 */
 	if (!ready(s)) {
@@ -250,10 +253,11 @@ static void reader_pause(struct photon__waiter *wt, struct photon_subscriber *s,
 		park(s, deadline);
 		return;
 	case PHOTON_WAIT_MONITOR:
+		/* Waits while the stamp is below the one this reader wants,
+		 * never on a reloaded value: a message that landed since the
+		 * empty poll is then not slept through. */
 		stamp = next_stamp(s, &want);
-		photon__monitor_wait(&stamp->v,
-				     PHOTON__LOAD(stamp, PHOTON__RELAXED),
-				     MONITOR_CYCLES);
+		photon__monitor_wait(&stamp->v, want, MONITOR_CYCLES);
 		return;
 	default:
 		pause_n(MAX_BURST);
