@@ -326,7 +326,7 @@ struct runner {
 	struct photon_publisher *pub[MAX_PUBS];
 	struct photon_subscriber *sub[MAX_CONS]; /* NULL for a group */
 	struct photon_group *grp[MAX_CONS];
-	size_t at; /* the op being run */
+	size_t at, n; /* the op being run, of n; at == n: the final drain */
 	int failed, verbose;
 	char msg[1024];
 	struct stats *st;
@@ -347,7 +347,10 @@ static int mismatch(struct runner *r, const char *fmt, ...)
 	va_list ap;
 
 	if (!r->failed) {
-		int n = snprintf(r->msg, sizeof(r->msg), "op %zu: ", r->at);
+		int n =
+		    r->at < r->n
+			? snprintf(r->msg, sizeof(r->msg), "op %zu: ", r->at)
+			: snprintf(r->msg, sizeof(r->msg), "final drain: ");
 
 		va_start(ap, fmt);
 		vsnprintf(r->msg + n, sizeof(r->msg) - (size_t)n, fmt, ap);
@@ -829,10 +832,6 @@ static int check_state(struct runner *r)
 
 		if (!c->live)
 			continue;
-		got = g ? photon_group_received(g)
-			: photon_subscriber_received(s);
-		CHECK(r, got == c->received, "c%u received = %llu, model %llu",
-		      k, ULL(got), ULL(c->received));
 		got = g ? photon_group_lagged(g) : photon_subscriber_lagged(s);
 		CHECK(r, got == c->lagged, "c%u lagged = %llu, model %llu", k,
 		      ULL(got), ULL(c->lagged));
@@ -841,6 +840,10 @@ static int check_state(struct runner *r)
 		CHECK(r, got == c->last_skipped,
 		      "c%u last_skipped = %llu, model %llu", k, ULL(got),
 		      ULL(c->last_skipped));
+		got = g ? photon_group_received(g)
+			: photon_subscriber_received(s);
+		CHECK(r, got == c->received, "c%u received = %llu, model %llu",
+		      k, ULL(got), ULL(c->received));
 		got = g ? photon_group_pending(g) : photon_pending(s);
 		CHECK(r, got == model_pending(m, c),
 		      "c%u pending = %llu, model %llu (pos %llu, published "
@@ -1001,7 +1004,7 @@ static int finish(struct runner *r)
 		if (!m->c[k].live)
 			continue;
 		for (i = 0; i < m->cfg.cap + 2; i++) {
-			if (do_recv(r, k, 0, 0, &rc))
+			if (do_recv(r, k, 0, 0, &rc) || check_state(r))
 				return -1;
 			if (rc == PHOTON_CLOSED)
 				break;
@@ -1101,6 +1104,7 @@ static int run_sequence(struct runner *r, const struct config *cfg,
 	memset(r->grp, 0, sizeof(r->grp));
 	r->failed = 0;
 	r->at = 0;
+	r->n = n;
 	r->msg[0] = 0;
 	__atomic_store_n(&fake_now, CLOCK_START, __ATOMIC_RELAXED);
 	rc = create_channel(r);
