@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 
 	if (env && *env && parse_count(env, &messages))
 		usage();
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) { /* --option value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!v)
@@ -452,7 +452,6 @@ int main(int argc, char **argv)
 		} else {
 			usage();
 		}
-		i++;
 	}
 	if (strcmp(mode, "bounded") && strcmp(mode, "lossy") &&
 	    strcmp(mode, "both"))
