@@ -17,21 +17,16 @@
  * consumer drains to PHOTON_CLOSED.
  *
  * The model is exact: it keeps the publisher's cached limit and rescans
- * when the library does, so it predicts FULL and where a bounded
- * subscribe_from_oldest starts (max(oldest held, gate_min)). Two places
- * check properties instead:
- *   - Stall configurations are exact until the first consumer is excluded
- *     (so the timing of the first exclusion is checked to the nanosecond);
- *     from then on the model follows the library's publish results and
- *     checks: every read is still exactly predicted (seq, payload, LAGGED
- *     count, counters); a publish never overruns the watermark of a consumer
- *     that is not excluded (a consumer counts as excluded from the moment
- *     its stall counter goes up until it moves: read, LAGGED or latest);
- *     FULL only while a consumer that is not excluded is room behind and has
- *     held the publisher back for less than the timeout; stall counters go
- *     up only in a publish, for a consumer that was room behind and has not
- *     moved for at least the timeout; a bounded consumer is LAGGED only
- *     while excluded.
+ * when the library does, so it predicts FULL, where a bounded
+ * subscribe_from_oldest starts (max(oldest held, gate_min)), and, with a
+ * stall timeout, when the gate drops a consumer and where that consumer
+ * rejoins (its LAGGED moves it to max(oldest held, gate_min) and the gate
+ * counts it again). On top of the exact comparison, two properties of
+ * bounded channels are asserted on the model's own behaviour: a consumer
+ * is LAGGED only after the stall rule dropped it, and after that LAGGED it
+ * loses nothing more until it is dropped again.
+ *
+ * Notes:
  *   - Blocking publish and publish_batch are only called when the model
  *     says the first gate check lets them through (in one thread a full
  *     bounded ring would block forever); otherwise the op is a try_publish
@@ -132,11 +127,8 @@ struct mcons {
 	/* The publisher's tracker of this consumer (bounded, exact mode). */
 	uint64_t seen_pos, blocking_since;
 	int stalled;
-	/* Property mode: see the top comment. */
-	uint64_t moved_at;  /* clock when created or last moved */
-	uint64_t behind_at; /* clock of the first FULL it caused; 0: none */
-	int excused;	    /* excluded by the stall rule, not moved since */
-	int lag_move;	    /* its last move was a LAGGED */
+	/* Bounded: the stall counter at its last LAGGED (see the top). */
+	uint64_t stalls_at_lag;
 };
 
 struct model {
@@ -148,7 +140,6 @@ struct model {
 	uint64_t limit, gate_min; /* the publisher's cached gate */
 	uint64_t now;		  /* the fake clock */
 	uint64_t chan_stalls;
-	int exact; /* 0 once a stall made the gate unpredictable */
 	struct mcons c[MAX_CONS];
 };
 
@@ -171,14 +162,6 @@ static uint64_t room(const struct model *m)
 static uint64_t oldest(const struct model *m)
 {
 	return m->published >= m->cfg.cap ? m->published - m->cfg.cap : 0;
-}
-
-static void moved(struct model *m, struct mcons *c, int lag)
-{
-	c->lag_move = lag;
-	c->moved_at = m->now;
-	c->behind_at = 0;
-	c->excused = 0;
 }
 
 /* The stall rule for one tracker at a rescan; 1: it does not gate. */
@@ -258,13 +241,20 @@ static int model_recv(struct model *m, struct mcons *c, uint64_t *seq)
 	if (c->pos >= old) {
 		*seq = c->pos++;
 		c->received++;
-		moved(m, c, 0);
 		return PHOTON_OK;
+	}
+	/* Bounded: only a dropped consumer is lapped; it rejoins the gate
+	 * where a new from-oldest subscriber would start. */
+	if (bounded(&m->cfg)) {
+		if (old < m->gate_min)
+			old = m->gate_min;
+		c->seen_pos = old;
+		c->blocking_since = 0;
+		c->stalled = 0;
 	}
 	c->last_skipped = old - c->pos;
 	c->lagged += c->last_skipped;
 	c->pos = old;
-	moved(m, c, 1);
 	return PHOTON_LAGGED;
 }
 
@@ -277,7 +267,6 @@ static int model_latest(struct model *m, struct mcons *c, uint64_t *seq)
 	c->jumped += *seq - c->pos;
 	c->pos = m->published;
 	c->received++;
-	moved(m, c, 0);
 	return PHOTON_OK;
 }
 
@@ -317,7 +306,7 @@ static void payload(const struct config *cfg, uint64_t seq, unsigned char *out)
 
 struct stats {
 	uint64_t sequences, ops, ok_reads, lagged, full, stalls, closed_reads;
-	uint64_t from_oldest_above_oldest, property_mode;
+	uint64_t from_oldest_above_oldest;
 };
 
 struct runner {
@@ -425,26 +414,30 @@ static int check_read(struct runner *r, const char *what, unsigned k, int rc,
 	return 0;
 }
 
-/* A LAGGED in a bounded channel: only for a consumer the stall rule
- * excluded (the exact model never predicts one otherwise). */
-static int check_lag_allowed(struct runner *r, unsigned k, int excused)
+/*
+ * A LAGGED in a bounded channel: only for a consumer the stall rule dropped,
+ * and only once per drop (after it, the consumer gates again).
+ */
+static int check_lag_allowed(struct runner *r, unsigned k)
 {
+	struct mcons *c = &r->m.c[k];
+
 	if (!bounded(&r->m.cfg))
 		return 0;
-	CHECK(r, !r->m.exact && excused,
-	      "bounded consumer c%u lost messages (LAGGED by %llu) while %s", k,
-	      ULL(r->m.c[k].last_skipped),
-	      r->m.exact ? "no consumer was ever excluded"
-			 : "it gated the publisher");
+	CHECK(r, c->stalls > c->stalls_at_lag,
+	      "bounded consumer c%u lost messages (LAGGED by %llu) %s", k,
+	      ULL(c->last_skipped),
+	      c->stalls ? "again after its return, without being dropped again"
+			: "although it was never dropped");
+	c->stalls_at_lag = c->stalls;
 	return 0;
 }
 
-/* Exact mode: the stall counters; the first stall ends exact mode. */
-static int stalls_exact(struct runner *r)
+/* The stall counters after a publish. */
+static int check_stalls(struct runner *r)
 {
 	struct model *m = &r->m;
 	unsigned k;
-	int any = 0;
 
 	for (k = 0; k < MAX_CONS; k++) {
 		struct mcons *c = &m->c[k];
@@ -458,104 +451,7 @@ static int stalls_exact(struct runner *r)
 		      "%llu, clock +%llu ns)",
 		      k, ULL(got), ULL(c->stalls), ULL(c->pos),
 		      ULL(m->published), ULL(m->now - CLOCK_START));
-		any |= c->stalls != 0;
 	}
-	if (any) {
-		m->exact = 0;
-		r->st->property_mode++;
-		r->st->stalls += m->chan_stalls;
-		for (k = 0; k < MAX_CONS; k++) {
-			struct mcons *c = &m->c[k];
-
-			c->excused = c->stalled;
-			c->behind_at =
-			    c->pos == c->seen_pos ? c->blocking_since : 0;
-		}
-	}
-	return 0;
-}
-
-/*
- * Property mode: stall counters that went up during the try_publish of
- * sequence s. Only a consumer room behind that has not moved for the
- * timeout may be excluded; it is excused until it moves.
- */
-static int stalls_observe(struct runner *r, uint64_t s)
-{
-	struct model *m = &r->m;
-	unsigned k;
-
-	for (k = 0; k < MAX_CONS; k++) {
-		struct mcons *c = &m->c[k];
-		uint64_t got;
-
-		if (!c->live)
-			continue;
-		got = lib_stalls(r, k);
-		CHECK(r, got >= c->stalls, "c%u stalls went down", k);
-		if (got == c->stalls)
-			continue;
-		CHECK(r, c->pos + room(m) <= s,
-		      "c%u excluded while not holding the publisher back "
-		      "(pos %llu, publishing %llu, room %llu)",
-		      k, ULL(c->pos), ULL(s), ULL(room(m)));
-		CHECK(r, m->now - c->moved_at >= m->cfg.stall_ns,
-		      "c%u excluded %llu ns after it last moved (timeout "
-		      "%llu)",
-		      k, ULL(m->now - c->moved_at), ULL(m->cfg.stall_ns));
-		m->chan_stalls += got - c->stalls;
-		r->st->stalls += got - c->stalls;
-		c->stalls = got;
-		c->excused = 1;
-	}
-	return 0;
-}
-
-/* Property mode: one try_publish of sequence s through handle h. */
-static int publish_property(struct runner *r, unsigned h,
-			    const unsigned char *msg, int *out)
-{
-	struct model *m = &r->m;
-	uint64_t s = m->published;
-	int rc = photon_try_publish(r->pub[h], msg), k, justified = 0;
-
-	*out = rc;
-	if (stalls_observe(r, s))
-		return -1;
-	if (rc == PHOTON_OK) {
-		for (k = 0; k < MAX_CONS; k++) {
-			const struct mcons *c = &m->c[k];
-
-			CHECK(r, !c->live || c->excused || s < c->pos + room(m),
-			      "published %llu although c%d at %llu gates the "
-			      "publisher (room %llu; it %s)",
-			      ULL(s), k, ULL(c->pos), ULL(room(m)),
-			      !c->stalls    ? "was never excluded"
-			      : c->lag_move ? "was excluded, and came back "
-					      "with LAGGED"
-					    : "was excluded, and read on "
-					      "without a LAGGED");
-		}
-		m->published++;
-		m->pub_seq[h]++;
-		return 0;
-	}
-	CHECK(r, rc == PHOTON_FULL, "try_publish returned %s", rc_name(rc));
-	r->st->full++;
-	for (k = 0; k < MAX_CONS; k++) {
-		struct mcons *c = &m->c[k];
-
-		if (!c->live || c->excused || c->pos + room(m) > s)
-			continue;
-		if (!c->behind_at || m->now - c->behind_at < m->cfg.stall_ns)
-			justified = 1;
-		if (!c->behind_at)
-			c->behind_at = m->now;
-	}
-	CHECK(r, justified,
-	      "FULL at %llu although no consumer that gates is room (%llu) "
-	      "behind, or all of them have held it back for the timeout",
-	      ULL(s), ULL(room(m)));
 	return 0;
 }
 
@@ -573,8 +469,6 @@ static int do_publish(struct runner *r, unsigned h, int blocking, int *out)
 	if (!r->pub[h])
 		return 1; /* no-op */
 	payload(&m->cfg, m->published, msg);
-	if (!m->exact)
-		return publish_property(r, h, msg, out);
 	if (m->cfg.stall_ns) {
 		blocking = 0;
 	} else if (blocking && bounded(&m->cfg)) {
@@ -591,7 +485,7 @@ static int do_publish(struct runner *r, unsigned h, int blocking, int *out)
 	      ULL(m->published - (want == PHOTON_OK)), rc_name(rc),
 	      rc_name(want));
 	r->st->full += rc == PHOTON_FULL;
-	return m->cfg.stall_ns ? stalls_exact(r) : 0;
+	return m->cfg.stall_ns ? check_stalls(r) : 0;
 }
 
 static int do_batch(struct runner *r, unsigned h, unsigned count, int *out)
@@ -634,7 +528,7 @@ static int do_recv(struct runner *r, unsigned k, int wait, unsigned b, int *out)
 	struct photon_subscriber *s = cons(r, k);
 	unsigned char buf[MAX_MSG + CANARY];
 	uint64_t seq = 0, lag0 = c->lagged;
-	int want, rc, excused = c->excused;
+	int want, rc;
 	const char *what = "try_recv";
 
 	*out = PHOTON_OK;
@@ -673,7 +567,7 @@ static int do_recv(struct runner *r, unsigned k, int wait, unsigned b, int *out)
 		return -1;
 	if (c->lagged != lag0) {
 		r->st->lagged++;
-		return check_lag_allowed(r, k, excused);
+		return check_lag_allowed(r, k);
 	}
 	if (rc == PHOTON_CLOSED)
 		r->st->closed_reads++;
@@ -728,12 +622,12 @@ static int do_subscribe(struct runner *r, unsigned k, int from_oldest,
 	*out = rc;
 	CHECK(r, rc == PHOTON_OK, "subscribe returned %s", rc_name(rc));
 	start = from_oldest > 0 ? oldest(m) : m->published;
-	if (bounded(&m->cfg) && m->exact && start < m->gate_min)
+	if (bounded(&m->cfg) && start < m->gate_min)
 		start = m->gate_min;
 	/* pending says where it starts when that is above the oldest held;
 	 * at the oldest held, the reads confirm it. */
 	pending = photon_pending(cons(r, k));
-	if (m->exact) {
+	{
 		uint64_t want = m->published - start;
 
 		want = want < m->cfg.cap ? want : m->cfg.cap;
@@ -745,11 +639,6 @@ static int do_subscribe(struct runner *r, unsigned k, int from_oldest,
 					       : oldest(m)),
 		      ULL(pending), ULL(start), ULL(oldest(m)),
 		      ULL(m->gate_min), ULL(m->published));
-	} else if (from_oldest > 0) {
-		/* The gate floor is not modelled any more: take the start
-		 * the library chose. */
-		start =
-		    pending < m->cfg.cap ? m->published - pending : oldest(m);
 	}
 	r->st->from_oldest_above_oldest += from_oldest > 0 && start > oldest(m);
 	memset(c, 0, sizeof(*c));
@@ -757,7 +646,6 @@ static int do_subscribe(struct runner *r, unsigned k, int from_oldest,
 	c->group = r->grp[k] != NULL;
 	c->members = members;
 	c->pos = c->start = c->seen_pos = start;
-	c->moved_at = m->now;
 	return 0;
 }
 
@@ -1096,7 +984,6 @@ static int run_sequence(struct runner *r, const struct config *cfg,
 	memset(&r->m, 0, sizeof(r->m));
 	r->m.cfg = *cfg;
 	r->m.now = CLOCK_START;
-	r->m.exact = 1;
 	r->m.pub_open[0] = 1;
 	r->ch = NULL;
 	memset(r->pub, 0, sizeof(r->pub));
@@ -1123,6 +1010,7 @@ static int run_sequence(struct runner *r, const struct config *cfg,
 	watchdog(WATCHDOG_S);
 	rc = run_ops(r, ops, n);
 	watchdog(0);
+	r->st->stalls += r->m.chan_stalls;
 	for (k = 0; k < MAX_CONS; k++)
 		if (r->sub[k] || r->grp[k])
 			close_consumer(r, k);
@@ -1395,13 +1283,13 @@ static void test_random_sequences(void **state)
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("test_property: %llu sequences from seed %llu in %.1f s: %llu "
 	       "ops, %llu messages read, %llu LAGGED, %llu FULL, %llu "
-	       "stalls (%llu sequences past a stall), %llu CLOSED reads, "
+	       "stalls, %llu CLOSED reads, "
 	       "%llu bounded from_oldest starts above the oldest held; %llu "
 	       "failed\n",
 	       ULL(st.sequences), ULL(base), secs, ULL(st.ops),
 	       ULL(st.ok_reads), ULL(st.lagged), ULL(st.full), ULL(st.stalls),
-	       ULL(st.property_mode), ULL(st.closed_reads),
-	       ULL(st.from_oldest_above_oldest), ULL(failures));
+	       ULL(st.closed_reads), ULL(st.from_oldest_above_oldest),
+	       ULL(failures));
 	if (failures)
 		fail_msg("%llu sequence(s) failed; see the seeds above",
 			 ULL(failures));
