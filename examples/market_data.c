@@ -164,6 +164,7 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+#if HAVE_TSC
 /* 1 when /proc/cpuinfo says the TSC ticks at one rate in every state. */
 static int tsc_invariant(void)
 {
@@ -183,6 +184,7 @@ static int tsc_invariant(void)
 	fclose(f);
 	return ok;
 }
+#endif
 
 /* The CPUs this process may run on, in order. */
 static void available_cpus(void)
@@ -553,7 +555,9 @@ int main(int argc, char **argv)
 			       : "NOT invariant: latencies "
 				 "are suspect");
 #else
-	printf("clock:     CLOCK_MONOTONIC (no TSC on this architecture)\n");
+	printf("clock:     %s, %.3f MHz, calibrated against CLOCK_MONOTONIC "
+	       "over 100 ms\n",
+	       photon_tsc_source(), 1e3 / ns_per_tick);
 #endif
 	printf("settings:  %" PRIu64 " quotes of %zu bytes, lossy ring of "
 	       "%" PRIu64 " slots, gap %" PRIu64 " ns\n",

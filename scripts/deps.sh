@@ -32,3 +32,14 @@ PHOTON_CHECK_PACKAGES=(clang clang-format)
 # library) and gnuplot for bench/run.sh's plot.
 PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
 	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox)
+# The cross builds (scripts/cross.sh): Debian's cross compilers, qemu-user
+# to run the programs, and clang, which the header test runs with --target.
+PHOTON_CROSS_PACKAGES=(cmake pkg-config qemu-user clang gcc-aarch64-linux-gnu
+	g++-aarch64-linux-gnu gcc-riscv64-linux-gnu g++-riscv64-linux-gnu)
+# AArch64 is a Debian 12 architecture (dpkg --add-architecture arm64): the
+# whole suite's libraries for it. Installing them upgrades the host's
+# packages that are Multi-Arch: same (libc6, libssl3, ...) to the archive's
+# latest, the :arm64 and the host copy must be the same version. Never
+# libck-dev:arm64: it would remove the host's libck-dev (the benchmarks').
+PHOTON_CROSS_ARM64_PACKAGES=(libcmocka-dev:arm64 libstdc++6:arm64
+	libnuma-dev:arm64 libhwloc-dev:arm64 libseccomp-dev:arm64)

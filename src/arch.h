@@ -28,7 +28,8 @@ enum photon__monitor {
 	PHOTON__MONITOR_NONE = 0, /* fall back to PAUSE bursts */
 	PHOTON__MONITOR_MWAITX,	  /* AMD MONITORX/MWAITX, user mode */
 	PHOTON__MONITOR_UMWAIT,	  /* Intel WAITPKG UMONITOR/UMWAIT */
-	PHOTON__MONITOR_WFE	  /* AArch64 exclusive load + WFE */
+	PHOTON__MONITOR_WFE,	  /* AArch64 exclusive load + WFE */
+	PHOTON__MONITOR_WRS	  /* RISC-V Zawrs: LR.D + WRS.STO */
 };
 
 /* Which hardware wait this CPU offers (detected once, thread-safe). */
@@ -36,7 +37,8 @@ enum photon__monitor photon__monitor_kind(void);
 
 /*
  * Waits while *addr < want (a stamp below the one the reader needs), for at
- * most about `cycles` TSC cycles (or the event-stream period on AArch64).
+ * most about `cycles` TSC cycles (or the event-stream period on AArch64, the
+ * implementation's short timeout of WRS.STO on RISC-V).
  * Arms the monitor, then re-checks *addr against `want` before waiting, so a
  * store that reached `want` at any time before the arming is never slept
  * through. May return early (interrupts, other writes to the line). With

@@ -13,6 +13,26 @@
 #include <cpuid.h>
 #include <x86intrin.h>
 #endif
+#if defined(__riscv) && __riscv_xlen == 64
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * riscv_hwprobe (Linux 6.4) and its Zawrs bit (6.11), defined here when the
+ * kernel headers are older (Debian 12's are 6.1). A kernel without either
+ * answers ENOSYS or leaves the bit clear: no monitor wait.
+ */
+#ifndef __NR_riscv_hwprobe
+#define __NR_riscv_hwprobe 258
+#endif
+#define RISCV_HWPROBE_KEY_IMA_EXT_0_ 4
+#define RISCV_HWPROBE_EXT_ZAWRS_     (1ull << 48)
+
+struct hwprobe_pair {
+	int64_t key;
+	uint64_t value;
+};
+#endif
 
 static enum photon__monitor monitor_kind;
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
@@ -31,6 +51,16 @@ static void detect(void)
 #elif defined(__aarch64__)
 	/* WFE is always available at EL0 on Linux (not trapped). */
 	monitor_kind = PHOTON__MONITOR_WFE;
+#elif defined(__riscv) && __riscv_xlen == 64
+	/* Zawrs only when the kernel says so: WRS is an illegal instruction
+	 * elsewhere (qemu 7.2 among them). A key the kernel does not know
+	 * comes back as -1. */
+	struct hwprobe_pair p = { RISCV_HWPROBE_KEY_IMA_EXT_0_, 0 };
+
+	if (syscall(__NR_riscv_hwprobe, &p, 1, 0, NULL, 0) == 0 &&
+	    p.key == RISCV_HWPROBE_KEY_IMA_EXT_0_ &&
+	    (p.value & RISCV_HWPROBE_EXT_ZAWRS_))
+		monitor_kind = PHOTON__MONITOR_WRS;
 #endif
 }
 
@@ -99,6 +129,30 @@ void photon__monitor_wait(const uint64_t *addr, uint64_t want, uint32_t cycles)
 		if (v < want) {
 			PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
 			__asm__ __volatile__("wfe" ::: "memory");
+		}
+		(void)cycles;
+		return;
+	}
+#endif
+#if defined(__riscv) && __riscv_xlen == 64
+	case PHOTON__MONITOR_WRS: {
+		uint64_t v;
+
+		/* The load-reserved arms the reservation set; a store to it
+		 * by another hart ends WRS. WRS.STO, not WRS.NTO: it ends by
+		 * itself after a short, implementation-defined time (the
+		 * bound WFE gets from the event stream), and it is not the
+		 * variant that mstatus.TW may turn into a trap. Encoded with
+		 * .insn: Debian 12's assembler does not know Zawrs. */
+		__asm__ __volatile__("lr.d.aq %0, (%1)"
+				     : "=&r"(v)
+				     : "r"(addr)
+				     : "memory");
+		if (v < want) {
+			PHOTON__TEST_POINT(PHOTON__TP_MONITOR_SLEEP, addr);
+			/* wrs.sto */
+			__asm__ __volatile__(".insn i 0x73, 0, x0, x0, 0x01d" ::
+						 : "memory");
 		}
 		(void)cycles;
 		return;

@@ -75,6 +75,8 @@ PHOTON_API const char *photon_wait_monitor_name(void)
 		return "umwait";
 	case PHOTON__MONITOR_WFE:
 		return "wfe";
+	case PHOTON__MONITOR_WRS:
+		return "wrs";
 	default:
 		return "none";
 	}

@@ -88,6 +88,7 @@ static void test_hugepages_strict_enomem(void **state)
 	struct photon_channel *ch;
 
 	(void)state;
+	skip_if_emulated("MAP_HUGETLB is refused, not ENOMEM");
 	o.capacity = capacity_beyond_pool();
 	if (!o.capacity) {
 		printf("huge page pool too large or overcommitted: cannot "
@@ -134,6 +135,7 @@ static void test_hugepages_thp_fallback(void **state)
 	size_t cap = capacity_beyond_pool();
 
 	(void)state;
+	skip_if_emulated("madvise is a no-op: no THP, no populate");
 	if (!cap) {
 		printf("huge page pool too large or overcommitted\n");
 		skip();
@@ -147,9 +149,11 @@ static void test_hugepages_thp_fallback(void **state)
 static void test_thp(void **state)
 {
 	struct photon_publisher *pub;
-	struct photon_channel *ch = make(16384, 120, PHOTON_THP, &pub);
+	struct photon_channel *ch;
 
 	(void)state;
+	skip_if_emulated("madvise is a no-op: no THP, no populate");
+	ch = make(16384, 120, PHOTON_THP, &pub);
 	assert_int_equal(ring_bytes(ch), 2 * MIB);
 	check_thp(ch, pub);
 	round_trip(ch, pub, 40000);
@@ -277,10 +281,14 @@ static void test_mlock_rlimit(void **state)
 static void test_prefault_resident(void **state)
 {
 	struct photon_publisher *pub;
-	struct photon_channel *ch = make(16384, 56, 0, &pub);
-	size_t bytes = ring_bytes(ch);
+	struct photon_channel *ch;
+	size_t bytes;
 
 	(void)state;
+	skip_if_emulated("madvise(MADV_POPULATE_WRITE) returns 0 and "
+			 "faults nothing in");
+	ch = make(16384, 56, 0, &pub);
+	bytes = ring_bytes(ch);
 	assert_int_equal(resident_pages(pub->slots, bytes), 0);
 	assert_rc(photon_publisher_prefault(pub), PHOTON_OK);
 	assert_int_equal(resident_pages(pub->slots, bytes), bytes / base_page);

@@ -22,6 +22,20 @@
 #error "libphotonring needs GCC or Clang (the __atomic builtins)"
 #endif
 
+/*
+ * Refuse, here and with a reason, the targets the headers cannot serve,
+ * rather than with a wall of errors further down: the slot index of a
+ * capacity that is not a power of two is an exact 128-bit multiply-shift
+ * (channel.h), and the stamps, cursors and sequences are 64-bit words that
+ * the hot path loads and stores as single lock-free atomics.
+ */
+#if !defined(__SIZEOF_INT128__)
+#error "libphotonring needs a 64-bit target (this one has no __int128)"
+#endif
+#if __SIZEOF_POINTER__ != 8 || __SIZEOF_LONG_LONG__ != 8
+#error "libphotonring needs a 64-bit target (8-byte pointers)"
+#endif
+
 #ifdef __cplusplus
 #define PHOTON__EXTERN_C_BEGIN	      extern "C" {
 #define PHOTON__EXTERN_C_END	      }

@@ -27,7 +27,8 @@ enum photon_wait_kind {
 	/*
 	 * Spin and PAUSE like ADAPTIVE, then wait in hardware for a store to
 	 * the next slot's stamp: MONITORX/MWAITX (AMD), UMONITOR/UMWAIT
-	 * (Intel WAITPKG) or an exclusive load + WFE (AArch64), each bounded
+	 * (Intel WAITPKG), an exclusive load + WFE (AArch64) or LR.D +
+	 * WRS.STO (RISC-V Zawrs, when the kernel reports it), each bounded
 	 * (~100k cycles) and re-checking the stamp after arming. Where the
 	 * CPU has none (photon_wait_monitor_name() says "none") it behaves as
 	 * ADAPTIVE. Saves power and the sibling hyperthread, not the core.
@@ -58,7 +59,7 @@ struct photon_wait {
 PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind);
 
 /* The hardware wait PHOTON_WAIT_MONITOR uses on this CPU: "mwaitx",
- * "umwait", "wfe" or "none". Never NULL. Thread-safe. */
+ * "umwait", "wfe", "wrs" (RISC-V Zawrs) or "none". Never NULL. Thread-safe. */
 PHOTON_API const char *photon_wait_monitor_name(void);
 
 /* CLOCK_MONOTONIC in nanoseconds, the clock of the *_deadline receives. */

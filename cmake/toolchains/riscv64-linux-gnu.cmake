@@ -1,0 +1,38 @@
+# Cross build for RISC-V 64 Linux with Debian's cross compilers, run under
+# qemu-user:
+#
+#   apt-get install gcc-riscv64-linux-gnu g++-riscv64-linux-gnu qemu-user
+#   cmake -S . -B build/cross-riscv64 \
+#         -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/riscv64-linux-gnu.cmake
+#
+# (scripts/cross.sh does it.) riscv64 is not a Debian 12 architecture: there
+# is the cross libc in /usr/riscv64-linux-gnu and nothing else, so the
+# library is built without libnuma and hwloc, and the tests without the
+# target's cmocka (tests/CMakeLists.txt says what it does instead).
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR riscv64)
+
+set(CMAKE_C_COMPILER riscv64-linux-gnu-gcc)
+set(CMAKE_CXX_COMPILER riscv64-linux-gnu-g++)
+
+# Only the cross libc's tree: the host's /usr/include and /usr/lib hold no
+# riscv64 library, and finding the host's numaif.h or hwloc.h there would
+# turn an absent dependency into a link error.
+set(CMAKE_FIND_ROOT_PATH /usr/riscv64-linux-gnu)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# No host .pc file may answer for the target.
+set(ENV{PKG_CONFIG_LIBDIR} "/usr/riscv64-linux-gnu/lib/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
+set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
+
+find_program(PHOTON_QEMU_RISCV64 qemu-riscv64)
+if(NOT PHOTON_QEMU_RISCV64)
+  message(FATAL_ERROR "qemu-riscv64 not found (Debian: apt-get install "
+                      "qemu-user)")
+endif()
+set(CMAKE_CROSSCOMPILING_EMULATOR ${PHOTON_QEMU_RISCV64}
+    -L /usr/riscv64-linux-gnu)
