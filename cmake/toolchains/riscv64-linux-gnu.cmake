@@ -7,8 +7,9 @@
 #
 # (scripts/cross.sh does it.) riscv64 is not a Debian 12 architecture: there
 # is the cross libc in /usr/riscv64-linux-gnu and nothing else, so the
-# library is built without libnuma and hwloc, and the tests without the
-# target's cmocka (tests/CMakeLists.txt says what it does instead).
+# library is built without libnuma and hwloc. The tests need cmocka for the
+# target: scripts/cross.sh builds Debian's own cmocka source package with
+# this file and installs it under PHOTON_CROSS_EXTRA_ROOT.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR riscv64)
 
@@ -18,7 +19,11 @@ set(CMAKE_CXX_COMPILER riscv64-linux-gnu-g++)
 # Only the cross libc's tree: the host's /usr/include and /usr/lib hold no
 # riscv64 library, and finding the host's numaif.h or hwloc.h there would
 # turn an absent dependency into a link error.
-set(CMAKE_FIND_ROOT_PATH /usr/riscv64-linux-gnu)
+set(PHOTON_CROSS_EXTRA_ROOT "" CACHE PATH
+    "A prefix of riscv64 libraries built for the target (cmocka)")
+# try_compile projects read this file again: pass the prefix on to them.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES PHOTON_CROSS_EXTRA_ROOT)
+set(CMAKE_FIND_ROOT_PATH /usr/riscv64-linux-gnu ${PHOTON_CROSS_EXTRA_ROOT})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
@@ -26,6 +31,10 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # No host .pc file may answer for the target.
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/riscv64-linux-gnu/lib/pkgconfig")
+if(PHOTON_CROSS_EXTRA_ROOT)
+  set(ENV{PKG_CONFIG_LIBDIR}
+      "$ENV{PKG_CONFIG_LIBDIR}:${PHOTON_CROSS_EXTRA_ROOT}/lib/pkgconfig")
+endif()
 set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
