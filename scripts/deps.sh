@@ -32,6 +32,8 @@ PHOTON_CHECK_PACKAGES=(clang clang-format)
 # library) and gnuplot for bench/run.sh's plot.
 PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
 	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox)
+# The model checks (scripts/verify.sh): SPIN writes pan.c, gcc builds it.
+PHOTON_VERIFY_PACKAGES=(spin gcc)
 # The cross builds (scripts/cross.sh): Debian's cross compilers, qemu-user
 # to run the programs, and clang, which the header test runs with --target.
 PHOTON_CROSS_PACKAGES=(cmake pkg-config qemu-user clang gcc-aarch64-linux-gnu

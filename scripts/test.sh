@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start 2: builds and runs the whole test suite three times - a
 # -Werror build (with examples and benchmark smoke runs), an ASan+UBSan build
-# and a ThreadSanitizer build - then checks formatting, runs the suite
-# cross-built for aarch64 and riscv64 under qemu-user (scripts/cross.sh) and
+# and a ThreadSanitizer build - then checks formatting, model-checks the
+# protocol with SPIN (scripts/verify.sh), runs the suite cross-built for
+# aarch64 and riscv64 under qemu-user (scripts/cross.sh) and
 # builds a consumer project against an installed tree (find_package and
 # pkg-config, shared and static). Exits non-zero on the first failure.
 set -euo pipefail
@@ -53,6 +54,8 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	run_suite tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DPHOTON_BUILD_BENCH=OFF -DPHOTON_SANITIZE=thread
 
+echo "== models: SPIN, every model and every mutant (scripts/verify.sh)"
+bash "$root/scripts/verify.sh"
 echo "== cross: aarch64 and riscv64 under qemu-user (code paths, not weak memory)"
 bash "$root/scripts/cross.sh" all
 

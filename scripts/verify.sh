@@ -10,19 +10,16 @@
 # Usage: scripts/verify.sh [NAME...]   (default: every run below)
 # VERIFY_VERBOSE=1 prints pan's full report for every run, and the
 # counterexample (the model's MSC: lines along the trail) where there is one.
-# Needs spin (Debian package `spin`) and gcc. Exits non-zero if a model
+# Needs spin and gcc (installed as root, like the other scripts). Exits non-zero if a model
 # fails or a mutant is not caught; the last line is
 #   models: N passed; mutants: M of M caught
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 models_dir="$root/verify"
 
-for tool in spin gcc; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "verify.sh: $tool not found (Debian: apt-get install spin gcc)" >&2
-		exit 2
-	fi
-done
+# shellcheck source=scripts/deps.sh
+. "$root/scripts/deps.sh"
+photon_require_packages "${PHOTON_VERIFY_PACKAGES[@]}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/photon-verify.XXXXXX")
 trap 'rm -rf "$work"' EXIT
