@@ -652,6 +652,135 @@ static void test_mpmc_latest_cross_thread(void **state)
 	photon_channel_release(ch);
 }
 
+/* ---- bounded MPMC: subscribe_from_oldest mid-stream ---- */
+
+#define OLDEST_CAP    32
+#define OLDEST_ROUNDS 200
+
+struct steady {
+	struct photon_subscriber *sub;
+	uint64_t next, bad;
+};
+
+/* Reads until CLOSED: every sequence from 0, in order, never lagged. */
+static void *steady_main(void *arg)
+{
+	struct steady *r = arg;
+	unsigned empties = 0;
+	struct msg m;
+	int rc;
+
+	while ((rc = photon_try_recv(r->sub, &m)) != PHOTON_CLOSED) {
+		if (rc == PHOTON_EMPTY) {
+			if (++empties % 64 == 0)
+				sched_yield();
+			continue;
+		}
+		r->bad += rc != PHOTON_OK || !valid(&m) || m.seq != r->next;
+		r->next++;
+	}
+	return NULL;
+}
+
+static void from_oldest_case(int steady)
+{
+	struct photon_opts o = { 0 };
+	struct photon_channel *ch;
+	struct committer c[PRODUCERS];
+	struct steady r = { 0 };
+	pthread_t t[PRODUCERS], tr;
+	uint64_t h, k, total;
+	int go = 0, stop = 0, i;
+
+	o.capacity = OLDEST_CAP;
+	o.msg_size = sizeof(struct msg);
+	o.flags = PHOTON_MPMC | PHOTON_BOUNDED;
+	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
+	if (steady) {
+		assert_rc(photon_subscribe(ch, &r.sub), PHOTON_OK);
+		spawn(&tr, steady_main, &r);
+	}
+	for (i = 0; i < PRODUCERS; i++) {
+		c[i] = (struct committer){ .id = (uint64_t)i,
+					   .count = UINT64_MAX,
+					   .go = &go,
+					   .stop = &stop };
+		assert_rc(photon_publisher_open(ch, &c[i].pub), PHOTON_OK);
+		spawn(&t[i], committer_main, &c[i]);
+	}
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	/* Mid-stream: the ring has wrapped a few times. */
+	while (committed(ch) < 4 * OLDEST_CAP)
+		sched_yield();
+	for (k = 0; k < OLDEST_ROUNDS; k++) {
+		struct photon_subscriber *s;
+		uint64_t want = 1 + (k * 37) % 97, j, start;
+
+		/* Alone: no consumer since the last close; the producers
+		 * overwrite a whole ring before the next one joins. */
+		for (h = committed(ch);
+		     !steady && committed(ch) < h + OLDEST_CAP;)
+			sched_yield();
+		h = committed(ch);
+		assert_rc(photon_subscribe_from_oldest(ch, &s), PHOTON_OK);
+		start = s->start;
+		/* At or after the oldest message held when it subscribed. */
+		assert_true(start + OLDEST_CAP >= h);
+		for (j = 0; j < want; j++) {
+			struct msg m;
+			int rc;
+
+			while ((rc = photon_try_recv(s, &m)) == PHOTON_EMPTY)
+				sched_yield();
+			if (rc == PHOTON_LAGGED)
+				fail_msg("from-oldest subscriber %llu, started "
+					 "at %llu, LAGGED %llu after %llu "
+					 "messages",
+					 (unsigned long long)k,
+					 (unsigned long long)start,
+					 (unsigned long long)
+					     photon_subscriber_last_skipped(s),
+					 (unsigned long long)j);
+			assert_rc(rc, PHOTON_OK);
+			assert_true(valid(&m));
+			assert_int_equal(m.seq, start + j);
+		}
+		assert_int_equal(photon_subscriber_lagged(s), 0);
+		photon_subscriber_close(s);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < PRODUCERS; i++) {
+		join(t[i]);
+		assert_rc(c[i].rc, PHOTON_OK);
+	}
+	total = committed(ch);
+	if (steady) {
+		join(tr);
+		assert_int_equal(r.bad, 0);
+		assert_int_equal(r.next, total);
+		assert_int_equal(photon_subscriber_lagged(r.sub), 0);
+		photon_subscriber_close(r.sub);
+	}
+	print_message("from oldest, %s: %llu messages\n",
+		      steady ? "with a steady reader" : "alone",
+		      (unsigned long long)total);
+	photon_channel_release(ch);
+}
+
+/*
+ * Bounded MPMC: subscribers from the oldest message held join while four
+ * producers run, one after another. Each starts at or after the oldest
+ * message held when it subscribed, reads consecutive sequences from its
+ * start and is never LAGGED: with a steady reader registered throughout,
+ * and alone, joining a channel with no consumer at all.
+ */
+static void test_mpmc_bounded_from_oldest(void **state)
+{
+	(void)state;
+	from_oldest_case(1);
+	from_oldest_case(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_mpmc_bounded_full),
 		cmocka_unit_test_teardown(test_mpmc_latest, teardown_hook),
 		cmocka_unit_test(test_mpmc_latest_cross_thread),
+		cmocka_unit_test(test_mpmc_bounded_from_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
