@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Bounded (lossless) channels: SPEC 2.2 and the bounded list of SPEC 6. */
 #include <sched.h>
+#include <string.h>
 
 #include "util.h"
+
+#include "testing.h"
 
 struct bounded {
 	struct photon_channel *ch;
@@ -387,20 +390,62 @@ static void test_batch_cursor_per_message(void **state)
 /*
  * The stall timeout: a consumer that stops reading holds the publisher back
  * only for the timeout; meanwhile another consumer reads every message.
- * When the stalled one returns it sees LAGGED with the exact count, then
- * gates the publisher again.
+ * When the stalled one returns it sees one LAGGED with the exact count,
+ * then gates the publisher again: while the publisher and the other
+ * consumer go on from other threads, it loses nothing more.
+ *
+ * The library clock is the test's (PHOTON_TESTING): frozen unless the test
+ * moves it, so the timeout expires exactly when the test says. The
+ * publisher reads it only in its gate rescan, and only for a consumer that
+ * holds it back; a read is therefore the sign that `stuck` is the one
+ * holding the publisher back right now.
  */
+#define STALL_CAP     16
+#define STALL_ROOM    14 /* capacity 16 - watermark 2 */
+#define STALL_TIMEOUT 1000000u
+#define STALL_PAUSE   100u /* not a multiple of STALL_ROOM: see below */
+#define STALL_COUNT   3000u
+
+static uint64_t stall_now;   /* the test clock, ns */
+static uint64_t stall_reads; /* times the library read it */
+
+static uint64_t stall_clock(void)
+{
+	__atomic_fetch_add(&stall_reads, 1, __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&stall_now, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t clock_reads(void)
+{
+	return __atomic_load_n(&stall_reads, __ATOMIC_ACQUIRE);
+}
+
+static int teardown_clock(void **state)
+{
+	(void)state;
+	__atomic_store_n(&photon__test_clock, NULL, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Threads other than the test's record what they saw; the test asserts. */
 struct stall_job {
 	struct photon_publisher *pub;
-	uint64_t count;
+	struct photon_subscriber *live;
+	uint64_t allowed;   /* publish only below this (test sets it) */
+	uint64_t published; /* messages published */
 	uint64_t live_read; /* messages the live consumer has read */
+	uint64_t live_bad;  /* out of order, or lagged */
+	int done;	    /* the publisher has closed */
 	int rc;
 };
 
 /*
- * Publishes message i only once the live consumer has read i - 8: it never
- * falls the 14 messages behind that would make it hold the publisher back,
- * so only the stuck consumer can ever be the one the timeout drops.
+ * Publishes message i once the live consumer has read everything before
+ * it (lockstep), and once the test allows it. `live` is then never behind
+ * by more than one, far from holding the publisher back, so only `stuck`
+ * can ever be the one the timeout drops; and every rescan finds `live`
+ * exactly at the publisher's sequence, so the cached limits are 14, 28,
+ * 42, ... whatever the scheduling.
  */
 static void *stall_publisher(void *arg)
 {
@@ -408,76 +453,143 @@ static void *stall_publisher(void *arg)
 	uint64_t i;
 
 	j->rc = PHOTON_OK;
-	for (i = 0; i < j->count && j->rc == PHOTON_OK; i++) {
-		while (i >= 8 &&
-		       __atomic_load_n(&j->live_read, __ATOMIC_ACQUIRE) < i - 8)
+	for (i = 0; i < STALL_COUNT && j->rc == PHOTON_OK; i++) {
+		while (i >= __atomic_load_n(&j->allowed, __ATOMIC_ACQUIRE) ||
+		       __atomic_load_n(&j->live_read, __ATOMIC_ACQUIRE) < i)
 			sched_yield();
 		j->rc = photon_publish(j->pub, &i);
+		__atomic_store_n(&j->published, i + 1, __ATOMIC_RELEASE);
+	}
+	photon_publisher_close(j->pub);
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *stall_live(void *arg)
+{
+	struct stall_job *j = arg;
+	uint64_t v, want = 0;
+	int rc;
+
+	while ((rc = photon_try_recv(j->live, &v)) != PHOTON_CLOSED) {
+		if (rc == PHOTON_EMPTY) {
+			sched_yield();
+			continue;
+		}
+		if (rc != PHOTON_OK || v != want)
+			j->live_bad++;
+		want = v + 1;
+		__atomic_store_n(&j->live_read, want, __ATOMIC_RELEASE);
 	}
 	return NULL;
+}
+
+static void wait_until(const uint64_t *word, uint64_t value)
+{
+	while (__atomic_load_n(word, __ATOMIC_ACQUIRE) < value)
+		sched_yield();
 }
 
 static void test_stall_timeout(void **state)
 {
 	struct photon_opts o = { 0 };
 	struct photon_channel *ch;
-	struct photon_subscriber *stuck, *live;
+	struct photon_subscriber *stuck;
 	struct stall_job job;
-	pthread_t t;
-	uint64_t i, v, back;
+	pthread_t tp, tl;
+	uint64_t v, back, reads, want, got = 0;
 	int rc;
 
 	(void)state;
-	o.capacity = 16;
+	o.capacity = STALL_CAP;
 	o.msg_size = sizeof(uint64_t);
-	o.watermark = 2;
+	o.watermark = STALL_CAP - STALL_ROOM;
 	o.flags = PHOTON_BOUNDED;
-	o.stall_timeout_ns = 20000000; /* 20 ms */
+	o.stall_timeout_ns = STALL_TIMEOUT;
+	__atomic_store_n(&stall_now, 1000000000u, __ATOMIC_RELEASE);
+	__atomic_store_n(&stall_reads, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&photon__test_clock, stall_clock, __ATOMIC_RELEASE);
+	memset(&job, 0, sizeof(job));
 	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_OK);
 	assert_rc(photon_publisher_open(ch, &job.pub), PHOTON_OK);
 	assert_rc(photon_subscribe(ch, &stuck), PHOTON_OK);
-	assert_rc(photon_subscribe(ch, &live), PHOTON_OK);
-	job.count = 1000;
-	job.live_read = 0;
-	spawn(&t, stall_publisher, &job);
-	/* `stuck` reads nothing until the publisher is done. */
-	for (i = 0; i < job.count; i++) {
-		while ((rc = photon_try_recv(live, &v)) == PHOTON_EMPTY)
-			sched_yield();
-		assert_rc(rc, PHOTON_OK);
-		assert_int_equal(v, i);
-		__atomic_store_n(&job.live_read, i + 1, __ATOMIC_RELEASE);
-	}
-	join(t);
-	assert_rc(job.rc, PHOTON_OK);
-	assert_int_equal(photon_subscriber_lagged(live), 0);
+	assert_rc(photon_subscribe(ch, &job.live), PHOTON_OK);
+	job.allowed = STALL_PAUSE;
+	spawn(&tl, stall_live, &job);
+	spawn(&tp, stall_publisher, &job);
+
+	/* `stuck` reads nothing: after 14 messages it holds the publisher
+	 * back and the publisher starts its clock... */
+	wait_until(&stall_reads, 1);
+	assert_int_equal(photon_publisher_sequence(job.pub), STALL_ROOM);
+	assert_int_equal(photon_pending(stuck), STALL_ROOM);
+	assert_int_equal(photon_subscriber_stalls(stuck), 0);
+	/* ...which the test moves past the timeout: it stops waiting. */
+	__atomic_store_n(&stall_now, 1000000000u + STALL_TIMEOUT,
+			 __ATOMIC_RELEASE);
+	wait_until(&job.published, STALL_PAUSE);
+	wait_until(&job.live_read, STALL_PAUSE);
 	assert_int_equal(photon_subscriber_stalls(stuck), 1);
-	assert_int_equal(photon_subscriber_stalls(live), 0);
+	assert_int_equal(photon_subscriber_stalls(job.live), 0);
 	assert_int_equal(photon_channel_stalls(ch), 1);
+
 	/*
-	 * Back: the ring holds the last 16 (984..999), so it lost at least
-	 * 0..983. It rejoins the gate where the publisher's cached limit
+	 * Back: the ring holds the last 16 (84..99), so it lost at least
+	 * 0..83. It rejoins the gate where the publisher's cached limit
 	 * cannot lap it (max(oldest held, gate_min): gate_min is where `live`
-	 * was at the last rescan), and the count is exact: the jump.
+	 * was at the last rescan), and the count is exact: the jump. The
+	 * publisher is paused at 100 with a cached limit of 112 (the next
+	 * multiple of 14), so a return below 98 would be lapped by the very
+	 * next publish.
 	 */
+	reads = clock_reads();
 	assert_rc(photon_try_recv(stuck, &v), PHOTON_LAGGED);
 	back = photon_subscriber_last_skipped(stuck);
-	assert_true(back >= 984 && back <= 1000);
+	assert_true(back >= STALL_PAUSE - STALL_CAP && back <= STALL_PAUSE);
 	assert_int_equal(photon_subscriber_lagged(stuck), back);
-	for (i = back; i < 1000; i++)
-		expect_u64(stuck, i);
-	/* It gates again: 14 fit (16 - watermark 2), then FULL. */
-	for (i = 1000; i < 1014; i++)
-		assert_rc(photon_try_publish(job.pub, &i), PHOTON_OK);
-	assert_rc(photon_try_publish(job.pub, &i), PHOTON_FULL);
-	for (i = 1000; i < 1014; i++)
-		expect_u64(stuck, i);
-	/* Nothing more was lost after the return. */
+
+	/* The publisher goes on; `stuck` reads only once it holds the
+	 * publisher back again (the next clock read): 14 fit, then it waits. */
+	__atomic_store_n(&job.allowed, STALL_COUNT, __ATOMIC_RELEASE);
+	while (clock_reads() == reads &&
+	       !__atomic_load_n(&job.done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	assert_true(clock_reads() > reads);
+	assert_int_equal(photon_publisher_sequence(job.pub), back + STALL_ROOM);
+	assert_int_equal(photon_pending(stuck), STALL_ROOM);
+
+	/* From here on `stuck`, the publisher and `live` all run at once:
+	 * every later message, in order, no second LAGGED. */
+	for (want = back;; want++) {
+		while ((rc = photon_try_recv(stuck, &v)) == PHOTON_EMPTY)
+			sched_yield();
+		if (rc == PHOTON_CLOSED)
+			break;
+		if (rc == PHOTON_LAGGED)
+			fail_msg("lapped again after its return: LAGGED %llu "
+				 "at %llu",
+				 (unsigned long long)
+				     photon_subscriber_last_skipped(stuck),
+				 (unsigned long long)want);
+		assert_rc(rc, PHOTON_OK);
+		assert_int_equal(v, want);
+		got++;
+	}
+	join(tp);
+	join(tl);
+	assert_rc(job.rc, PHOTON_OK);
+	assert_int_equal(want, STALL_COUNT);
+	assert_int_equal(got, STALL_COUNT - back);
+	assert_int_equal(photon_subscriber_received(stuck), STALL_COUNT - back);
 	assert_int_equal(photon_subscriber_lagged(stuck), back);
-	assert_int_equal(photon_subscriber_received(stuck), 1014 - back);
+	/* The frozen clock never let it stall a second time. */
+	assert_int_equal(photon_subscriber_stalls(stuck), 1);
+	assert_int_equal(photon_channel_stalls(ch), 1);
+	assert_int_equal(job.live_bad, 0);
+	assert_int_equal(job.live_read, STALL_COUNT);
+	assert_int_equal(photon_subscriber_lagged(job.live), 0);
 	photon_subscriber_close(stuck);
-	photon_subscriber_close(live);
-	photon_publisher_close(job.pub);
+	photon_subscriber_close(job.live);
 	photon_channel_release(ch);
 }
 
@@ -543,7 +655,7 @@ int main(void)
 		cmocka_unit_test(test_publish_batch_waits),
 		cmocka_unit_test(test_close_unblocks_waiting_publisher),
 		cmocka_unit_test(test_batch_cursor_per_message),
-		cmocka_unit_test(test_stall_timeout),
+		cmocka_unit_test_teardown(test_stall_timeout, teardown_clock),
 		cmocka_unit_test(test_stall_timeout_options),
 		cmocka_unit_test(test_bounded_any_capacity),
 	};

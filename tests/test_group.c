@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Subscriber groups (SPEC 2.4): n logical consumers behind one cursor. */
+#include <string.h>
+
 #include "util.h"
+
+#include "testing.h"
 
 static void publish_range(struct photon_publisher *p, uint64_t from,
 			  uint64_t to)
@@ -346,58 +350,173 @@ static void test_close_releases_publisher(void **state)
 	photon_channel_release(ch);
 }
 
+/*
+ * test_recv_blocking's wait points (PHOTON_TESTING). The armed action
+ * (publish a value, or close the channel) runs synchronously from inside
+ * the receiver's wait: the receive had polled EMPTY and was about to wait
+ * (READER_PAUSE), or about to sleep (PARK_SLEEP), when the message came.
+ * The spin strategies take no such step; for them the point is the clock
+ * of a deadline that never passes, read after an empty poll and then every
+ * 64 polls: the action runs at the second read.
+ */
+enum blk_action { BLK_NONE, BLK_PUBLISH, BLK_CLOSE };
+
+static struct {
+	struct photon_publisher *p;
+	enum photon__test_point at;
+	enum blk_action action;
+	uint64_t value;
+	unsigned points; /* times the receiver reached the point */
+} blk;
+
+static void blk_arm(enum blk_action action, uint64_t value,
+		    enum photon__test_point at)
+{
+	blk.action = action;
+	blk.value = value;
+	blk.at = at;
+	blk.points = 0;
+}
+
+static void blk_act(void)
+{
+	if (blk.action == BLK_PUBLISH) {
+		assert_rc(photon_publish(blk.p, &blk.value), PHOTON_OK);
+	} else if (blk.action == BLK_CLOSE) {
+		photon_publisher_close(blk.p);
+		blk.p = NULL;
+	}
+	blk.action = BLK_NONE;
+}
+
+static void blk_hook(enum photon__test_point point, void *arg)
+{
+	(void)arg;
+	if (point != blk.at)
+		return;
+	blk.points++;
+	if (blk.action != BLK_NONE)
+		blk_act();
+}
+
+static uint64_t blk_clock(void)
+{
+	if (++blk.points == 2 && blk.action != BLK_NONE)
+		blk_act();
+	return 1;
+}
+
+/* The armed action ran, so the receive was waiting when it did. */
+static void assert_blocked(void)
+{
+	assert_int_equal(blk.action, BLK_NONE);
+	assert_true(blk.points >= 1);
+}
+
+static int teardown_hooks(void **state)
+{
+	(void)state;
+	__atomic_store_n(&photon__test_hook, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&photon__test_clock, NULL, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
+ * Blocking group receives wait for a message published only after they
+ * found none: the default receive and each strategy, then lag is hidden
+ * but counted, and a blocked receive returns CLOSED when the channel
+ * closes.
+ */
 static void test_recv_blocking(void **state)
 {
-	static const enum photon_wait_kind kinds[] = {
-		PHOTON_WAIT_ADAPTIVE, PHOTON_WAIT_BUSY_SPIN,
-		PHOTON_WAIT_YIELD_SPIN, PHOTON_WAIT_BACKOFF_SPIN
+	static const struct {
+		struct photon_wait w;
+		enum photon__test_point at;
+	} waiting[] = {
+		{ { .kind = PHOTON_WAIT_ADAPTIVE }, PHOTON__TP_READER_PAUSE },
+		{ { .kind = PHOTON_WAIT_ADAPTIVE,
+		    .spin_iters = 3,
+		    .yield_iters = 2 },
+		  PHOTON__TP_READER_PAUSE },
+		{ { .kind = PHOTON_WAIT_MONITOR }, PHOTON__TP_READER_PAUSE },
+		{ { .kind = PHOTON_WAIT_PARK,
+		    .spin_iters = 1,
+		    .yield_iters = 1 },
+		  PHOTON__TP_PARK_SLEEP },
+	};
+	static const enum photon_wait_kind spinning[] = {
+		PHOTON_WAIT_BUSY_SPIN, PHOTON_WAIT_YIELD_SPIN,
+		PHOTON_WAIT_BACKOFF_SPIN
 	};
 	struct photon_channel *ch;
-	struct photon_publisher *p;
 	struct photon_group *g;
 	struct photon_wait w = { 0 };
-	uint64_t v, got;
+	uint64_t v, got, n = 0;
 	size_t i;
 
 	(void)state;
-	open_lossy(8, &ch, &p);
+	memset(&blk, 0, sizeof(blk));
+	open_lossy(8, &ch, &blk.p);
 	assert_rc(photon_group_subscribe(ch, 3, &g), PHOTON_OK);
+	__atomic_store_n(&photon__test_hook, blk_hook, __ATOMIC_RELEASE);
 
-	/* Published first, so the blocking reads return at once. */
-	v = 41;
-	assert_rc(photon_publish(p, &v), PHOTON_OK);
+	blk_arm(BLK_PUBLISH, 41, PHOTON__TP_READER_PAUSE);
 	got = 0;
 	assert_rc(photon_group_recv(g, &got), PHOTON_OK);
+	assert_blocked();
 	assert_int_equal(got, 41);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		v = 50 + i;
-		assert_rc(photon_publish(p, &v), PHOTON_OK);
-		w.kind = kinds[i];
+	n++;
+	for (i = 0; i < sizeof(waiting) / sizeof(waiting[0]); i++) {
+		blk_arm(BLK_PUBLISH, 50 + i, waiting[i].at);
 		got = 0;
-		assert_rc(photon_group_recv_with(g, &got, &w), PHOTON_OK);
-		assert_int_equal(got, v);
+		assert_rc(photon_group_recv_with(g, &got, &waiting[i].w),
+			  PHOTON_OK);
+		assert_blocked();
+		assert_int_equal(got, 50 + i);
+		n++;
 	}
-	v = 60;
-	assert_rc(photon_publish(p, &v), PHOTON_OK);
+	blk_arm(BLK_PUBLISH, 60, PHOTON__TP_READER_PAUSE);
+	got = 0;
 	assert_rc(photon_group_recv_with(g, &got, NULL), PHOTON_OK);
+	assert_blocked();
 	assert_int_equal(got, 60);
-	assert_int_equal(photon_group_received(g), 6);
+	n++;
+
+	__atomic_store_n(&photon__test_hook, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&photon__test_clock, blk_clock, __ATOMIC_RELEASE);
+	for (i = 0; i < sizeof(spinning) / sizeof(spinning[0]); i++) {
+		blk_arm(BLK_PUBLISH, 70 + i, PHOTON__TP_READER_PAUSE);
+		w.kind = spinning[i];
+		got = 0;
+		assert_rc(photon_group_recv_deadline(g, &got, &w, UINT64_MAX),
+			  PHOTON_OK);
+		assert_blocked();
+		assert_int_equal(blk.points, 2);
+		assert_int_equal(got, 70 + i);
+		n++;
+	}
+	__atomic_store_n(&photon__test_clock, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&photon__test_hook, blk_hook, __ATOMIC_RELEASE);
+	assert_int_equal(photon_group_received(g), n);
+	assert_int_equal(photon_group_lagged(g), 0);
 
 	/* Blocking reads hide lag but count it: capacity 8, ten published. */
-	publish_range(p, 100, 110);
+	publish_range(blk.p, 100, 110);
 	assert_rc(photon_group_recv(g, &got), PHOTON_OK);
 	assert_int_equal(got, 102);
 	assert_int_equal(photon_group_lagged(g), 2);
-	assert_int_equal(photon_group_received(g), 7);
-
-	/* Drained and closed: CLOSED instead of waiting forever. */
-	photon_publisher_close(p);
+	assert_int_equal(photon_group_received(g), n + 1);
 	for (v = 103; v < 110; v++) {
 		assert_rc(photon_group_recv(g, &got), PHOTON_OK);
 		assert_int_equal(got, v);
 	}
-	assert_rc(photon_group_recv(g, &got), PHOTON_CLOSED);
 
+	/* Drained and waiting: the close ends the wait with CLOSED. */
+	blk_arm(BLK_CLOSE, 0, PHOTON__TP_READER_PAUSE);
+	assert_rc(photon_group_recv(g, &got), PHOTON_CLOSED);
+	assert_blocked();
+	assert_rc(photon_group_recv(g, &got), PHOTON_CLOSED);
+	assert_int_equal(photon_group_received(g), n + 8);
 	photon_group_close(g);
 	photon_channel_release(ch);
 }
@@ -483,7 +602,7 @@ int main(void)
 		cmocka_unit_test(test_bounded_gates_as_one),
 		cmocka_unit_test(test_bounded_slowest_rules),
 		cmocka_unit_test(test_close_releases_publisher),
-		cmocka_unit_test(test_recv_blocking),
+		cmocka_unit_test_teardown(test_recv_blocking, teardown_hooks),
 		cmocka_unit_test(test_cross_thread_bounded),
 		cmocka_unit_test(test_handle_outlives_channel_ref),
 	};

@@ -90,6 +90,8 @@ struct publisher {
 	int *ready;
 	int readers;
 	uint64_t count;
+	const int *stop;    /* non-NULL: also stops once *stop is set */
+	uint64_t published; /* progress, for other threads to watch */
 	int rc;
 };
 
@@ -107,10 +109,13 @@ static void *publisher_main(void *arg)
 	for (i = 0; i < p->count;) {
 		int rc;
 
+		if (p->stop && __atomic_load_n(p->stop, __ATOMIC_ACQUIRE))
+			break;
 		make(&m, i);
 		rc = photon_try_publish(p->pub, &m);
 		if (rc == PHOTON_OK) {
 			i++;
+			__atomic_store_n(&p->published, i, __ATOMIC_RELEASE);
 		} else if (rc == PHOTON_FULL) {
 			idle(&fulls);
 		} else {
@@ -154,6 +159,7 @@ static void run_spmc(struct photon_channel *ch, int bounded)
 	int ready = 0, k;
 
 	memset(r, 0, sizeof(r));
+	memset(&p, 0, sizeof(p));
 	assert_rc(photon_subscribe(ch, &r[0].sub), PHOTON_OK);
 	assert_rc(photon_group_subscribe(ch, 3, &r[1].group), PHOTON_OK);
 	assert_rc(photon_publisher_open(ch, &p.pub), PHOTON_OK);
@@ -205,15 +211,38 @@ static void test_bounded_spmc_lossless(void **state)
 
 /*
  * Consumers come and go while a bounded publisher runs. Each of them must
- * read a gap-free run from wherever it starts, and none may ever be lapped:
- * registration is atomic with respect to the publisher's gate.
+ * read a gap-free run from wherever it starts, never older than its start
+ * allows (future only: what comes after it subscribed; from the oldest:
+ * what the ring still held), and none may ever be lapped: registration is
+ * atomic with respect to the publisher's gate.
+ *
+ * Twice: with a steady reader that is registered throughout, and alone,
+ * where between two subscriptions no consumer is registered at all and
+ * the publisher, unlimited, overwrites a whole ring. The second is the
+ * zero-consumer path of the gate: the publisher takes the lock for every
+ * publish (limit next + 1), and a new consumer starts at max(its start,
+ * gate_min), gate_min being the oldest slot the publish in flight leaves.
  */
+#define CHURN_CAP	 64
+#define CHURN_GAP_ROUNDS 600
+
 struct churn {
 	struct photon_channel *ch;
+	const struct publisher *pub; /* its progress */
 	int *ready;
-	uint64_t subscriptions, messages, lagged, gaps, torn;
+	/* 0: run until CLOSED, with the steady reader. n: n subscriptions,
+	 * each after a gap with no consumer at all; then set *stop. */
+	unsigned gap_rounds;
+	int *stop;
+	uint64_t subscriptions, messages, lagged, gaps, torn, bad_start;
+	uint64_t gap_joins;
 	int rc;
 };
+
+static uint64_t published(const struct publisher *p)
+{
+	return __atomic_load_n(&p->published, __ATOMIC_ACQUIRE);
+}
 
 static void *churn_main(void *arg)
 {
@@ -226,18 +255,32 @@ static void *churn_main(void *arg)
 		struct photon_subscriber *s = NULL;
 		struct photon_group *g = NULL;
 		unsigned want = 1 + (round * 37) % 97, got = 0;
-		uint64_t prev = 0;
+		uint64_t prev = 0, seen, lowest;
 		int rc;
 
+		if (c->gap_rounds) {
+			uint64_t mark = published(c->pub);
+
+			if (c->gap_joins == c->gap_rounds)
+				break;
+			/* Nobody registered: the publisher runs free. */
+			while (published(c->pub) < mark + CHURN_CAP + 1)
+				idle(&empties);
+		}
+		/* The cursor is at least seen - 1 from here on. */
+		seen = published(c->pub);
 		switch (round++ % 3) {
 		case 0:
 			rc = photon_subscribe(c->ch, &s);
+			lowest = seen;
 			break;
 		case 1:
 			rc = photon_subscribe_from_oldest(c->ch, &s);
+			lowest = seen > CHURN_CAP ? seen - CHURN_CAP : 0;
 			break;
 		default:
 			rc = photon_group_subscribe(c->ch, 2, &g);
+			lowest = seen;
 			break;
 		}
 		if (rc != PHOTON_OK) {
@@ -253,6 +296,7 @@ static void *churn_main(void *arg)
 			if (rc == PHOTON_OK) {
 				c->torn += !consistent(&m);
 				c->gaps += got && m.seq != prev + 1;
+				c->bad_start += !got && m.seq < lowest;
 				prev = m.seq;
 				got++;
 				c->messages++;
@@ -267,50 +311,85 @@ static void *churn_main(void *arg)
 		}
 		photon_subscriber_close(s);
 		photon_group_close(g);
+		if (c->gap_rounds)
+			c->gap_joins++;
 	}
+	if (c->stop)
+		__atomic_store_n(c->stop, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-static void test_bounded_subscribe_churn(void **state)
+static void churn_case(int steady)
 {
 	struct photon_channel *ch;
 	struct reader r;
 	struct churn c;
 	struct publisher p;
 	pthread_t t[3];
-	int ready = 0;
+	int ready = 0, stop = 0;
 
-	(void)state;
-	assert_rc(
-	    photon_channel_create_bounded(&ch, 64, sizeof(struct payload), 0),
-	    PHOTON_OK);
+	assert_rc(photon_channel_create_bounded(&ch, CHURN_CAP,
+						sizeof(struct payload), 0),
+		  PHOTON_OK);
 	memset(&r, 0, sizeof(r));
 	memset(&c, 0, sizeof(c));
-	assert_rc(photon_subscribe(ch, &r.sub), PHOTON_OK);
+	memset(&p, 0, sizeof(p));
+	if (steady)
+		assert_rc(photon_subscribe(ch, &r.sub), PHOTON_OK);
 	assert_rc(photon_publisher_open(ch, &p.pub), PHOTON_OK);
 	r.ready = &ready;
 	c.ch = ch;
+	c.pub = &p;
 	c.ready = &ready;
 	p.ready = &ready;
-	p.readers = 2;
-	p.count = MESSAGES;
-	spawn(&t[0], reader_main, &r);
+	if (steady) {
+		p.readers = 2;
+		p.count = MESSAGES;
+	} else {
+		c.gap_rounds = CHURN_GAP_ROUNDS;
+		c.stop = &stop;
+		p.readers = 1;
+		p.count = UINT64_MAX;
+		p.stop = &stop;
+	}
+	if (steady)
+		spawn(&t[0], reader_main, &r);
 	spawn(&t[1], churn_main, &c);
 	spawn(&t[2], publisher_main, &p);
-	join(t[0]);
+	if (steady)
+		join(t[0]);
 	join(t[1]);
 	join(t[2]);
 	assert_rc(p.rc, PHOTON_OK);
 	assert_rc(c.rc, PHOTON_OK);
-	check_reader(&r, "steady reader", 1);
-	print_message("churn: %llu subscriptions read %llu messages\n",
+	if (steady)
+		check_reader(&r, "steady reader", 1);
+	print_message("churn %s: %llu subscriptions read %llu messages of "
+		      "%llu\n",
+		      steady ? "with a steady reader" : "alone",
 		      (unsigned long long)c.subscriptions,
-		      (unsigned long long)c.messages);
+		      (unsigned long long)c.messages,
+		      (unsigned long long)p.published);
 	assert_int_equal(c.lagged, 0);
 	assert_int_equal(c.gaps, 0);
 	assert_int_equal(c.torn, 0);
+	assert_int_equal(c.bad_start, 0);
+	if (!steady) {
+		/* Every one of them joined a channel with no consumer while
+		 * the publisher was running. */
+		assert_int_equal(c.gap_joins, CHURN_GAP_ROUNDS);
+		assert_int_equal(c.subscriptions, CHURN_GAP_ROUNDS);
+		assert_true(p.published >= CHURN_GAP_ROUNDS * (CHURN_CAP + 1));
+	}
 	photon_subscriber_close(r.sub);
 	photon_channel_release(ch);
+}
+
+static void test_bounded_subscribe_churn(void **state)
+{
+	(void)state;
+	churn_case(1);
+	churn_case(0);
 }
 
 int main(void)
