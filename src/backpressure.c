@@ -183,8 +183,8 @@ static int stalled(struct photon_channel *ch, struct photon__tracker *t,
 	if (*now - t->blocking_since < ch->stall_timeout_ns)
 		return 0;
 	t->stalled = 1;
-	__atomic_fetch_add(&t->sub->stalls.v, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&ch->stalls.v, 1, __ATOMIC_RELAXED);
+	PHOTON__FETCH_ADD(&t->sub->stalls, 1, PHOTON__RELAXED);
+	PHOTON__FETCH_ADD(&ch->stalls, 1, PHOTON__RELAXED);
 	return 1;
 }
 
@@ -264,9 +264,8 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 		uint64_t limit = PHOTON__LOAD(&ch->mp_limit, PHOTON__ACQUIRE);
 
 		if (s < limit) {
-			if (__atomic_compare_exchange_n(&next->v, &s, s + 1, 0,
-							__ATOMIC_RELAXED,
-							__ATOMIC_RELAXED)) {
+			if (PHOTON__CAS(next, &s, s + 1, PHOTON__RELAXED,
+					PHOTON__RELAXED)) {
 				*seq = s;
 				return PHOTON_OK;
 			}

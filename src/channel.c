@@ -4,7 +4,6 @@
  * exported twins of the inline hot paths, and the readers' slow paths.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "arch.h"
 #include "internal.h"
@@ -146,7 +145,7 @@ PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
 
 struct photon_channel *photon__channel_ref(struct photon_channel *ch)
 {
-	__atomic_fetch_add(&ch->refs.v, 1, __ATOMIC_RELAXED);
+	PHOTON__FETCH_ADD(&ch->refs, 1, PHOTON__RELAXED);
 	return ch;
 }
 
@@ -164,7 +163,7 @@ PHOTON_API void photon_channel_release(struct photon_channel *ch)
 	 * The last release frees. acq_rel: every handle's use of the channel
 	 * happens before the free (the usual reference-count pairing).
 	 */
-	if (__atomic_sub_fetch(&ch->refs.v, 1, __ATOMIC_ACQ_REL) != 0)
+	if (PHOTON__FETCH_SUB(&ch->refs, 1, PHOTON__ACQ_REL) != 1)
 		return;
 	photon__gate_destroy(ch);
 	photon__ring_unmap(ch);
@@ -227,9 +226,8 @@ static int take_publisher_role(struct photon_channel *ch)
 		pthread_mutex_unlock(&ch->gate_lock);
 	} else if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE)) {
 		rc = PHOTON_CLOSED;
-	} else if (!__atomic_compare_exchange_n(&ch->publisher_taken.v, &expect,
-						1, 0, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
+	} else if (!PHOTON__CAS(&ch->publisher_taken, &expect, 1,
+				PHOTON__ACQUIRE, PHOTON__RELAXED)) {
 		return photon__fail(PHOTON_EBUSY,
 				    "the channel already has its publisher "
 				    "(single-producer channel; PHOTON_MPMC "
@@ -326,36 +324,32 @@ PHOTON_API void photon_publisher_close(struct photon_publisher *p)
  */
 PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 {
-	__atomic_fetch_add(&p->line->wake, 1, __ATOMIC_RELEASE); /* K1 */
+	PHOTON__FETCH_ADD(&p->line->wake, 1, PHOTON__RELEASE); /* K1 */
 	photon__futex_wake(&p->line->wake);
 }
 
 /*
  * MPMC: wait until the slot's previous lap (sequence s - capacity) is
  * committed, so stamps never move backwards and two producers never write
- * one slot at once. The holder of that sequence may be preempted: after a
- * short spin, sleep rather than spin or yield (a sched_yield convoy with
- * more threads than cores measured ~4k msg/s).
+ * one slot at once. The holder of that sequence may be preempted: the wait
+ * is the library's one backoff ladder (spin, pause, then short sleeps, never
+ * sched_yield: a yield convoy with more threads than cores measured ~4k
+ * msg/s).
  */
 static void wait_previous_lap(const struct photon_publisher *p, uint64_t s)
 {
 	const struct photon__atomic64 *stamp;
-	uint64_t prev, spins = 0;
+	struct photon__waiter wt;
+	uint64_t prev;
 
 	if (s < p->index.capacity)
 		return;
 	prev = s - p->index.capacity;
-	stamp = (const struct photon__atomic64 *)(p->slots + photon__slot_index(
-								 &p->index, s) *
-								 p->stride);
-	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2) {
-		if (++spins < 128) {
-			photon__cpu_relax();
-		} else {
-			struct timespec ts = { 0, 2000 };
-			nanosleep(&ts, NULL);
-		}
-	}
+	stamp = photon__slot_stamp(
+	    photon__slot_at(p->slots, &p->index, p->stride, s));
+	photon__waiter_init(&wt, NULL);
+	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2)
+		photon__waiter_pause(&wt);
 }
 
 /*
@@ -375,21 +369,17 @@ static void advance_cursor(struct photon_publisher *p)
 {
 	struct photon__cursor_line *line = p->line;
 	uint64_t c =
-	    __atomic_fetch_add(&line->cursor.v, 0, __ATOMIC_ACQ_REL); /* M1 */
+	    PHOTON__FETCH_ADD(&line->cursor, 0, PHOTON__ACQ_REL); /* M1 */
 
 	for (;;) {
 		uint64_t n = c + 1; /* all-ones + 1 == 0 */
-		const struct photon__atomic64 *stamp =
-		    (const struct photon__atomic64 *)(p->slots +
-						      photon__slot_index(
-							  &p->index, n) *
-							  p->stride);
+		const struct photon__atomic64 *stamp = photon__slot_stamp(
+		    photon__slot_at(p->slots, &p->index, p->stride, n));
 
 		if (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * n + 2)
 			return;
-		if (__atomic_compare_exchange_n(&line->cursor.v, &c, n, 0,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE)) /* M2 */
+		if (PHOTON__CAS(&line->cursor, &c, n, PHOTON__ACQ_REL,
+				PHOTON__ACQUIRE)) /* M2 */
 			c = n;
 	}
 }
@@ -400,7 +390,7 @@ int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq)
 
 	if (ch->flags & PHOTON_BOUNDED)
 		return photon__gate_claim(ch, seq, wait);
-	*seq = __atomic_fetch_add(&p->line->next.v, 1, __ATOMIC_RELAXED);
+	*seq = PHOTON__FETCH_ADD(&p->line->next, 1, PHOTON__RELAXED);
 	return PHOTON_OK;
 }
 
@@ -408,15 +398,11 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 			 uint64_t s)
 {
 	wait_previous_lap(p, s);
-	photon__slot_write(p->slots +
-			       photon__slot_index(&p->index, s) * p->stride,
-			   msg, p->msg_size, s);	     /* W1..W4 */
-	advance_cursor(p);				     /* W5 (M1, M2) */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);	     /* P1 */
-	if (PHOTON__LOAD(&p->line->parked, PHOTON__RELAXED)) /* P2 */
-		photon__wake(p);
-	PHOTON__STORE(&p->seq, PHOTON__LOAD(&p->seq, PHOTON__RELAXED) + 1,
-		      PHOTON__RELAXED);
+	photon__slot_write(photon__slot_at(p->slots, &p->index, p->stride, s),
+			   msg, p->msg_size, s); /* W1..W4 */
+	advance_cursor(p);			 /* W5 (M1, M2) */
+	photon__wake_parked(p, p->line);
+	PHOTON__BUMP(&p->seq, 1); /* messages through this handle */
 }
 
 static int publish_mpmc(struct photon_publisher *p, const void *msg, int wait)
@@ -583,10 +569,8 @@ PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
 PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 {
 	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
-	const struct photon__atomic64 *stamp =
-	    (const struct photon__atomic64 *)(s->slots +
-					      photon__slot_index(&s->index, c) *
-						  s->stride);
+	const struct photon__atomic64 *stamp = photon__slot_stamp(
+	    photon__slot_at(s->slots, &s->index, s->stride, c));
 	uint64_t want = 2 * c + 2;
 	/* C2, pairs with C1: once closed is seen, every stamp is final. */
 	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
@@ -615,10 +599,7 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 			skipped = oldest - c;
 			PHOTON__STORE(&s->last_skipped, skipped,
 				      PHOTON__RELAXED);
-			PHOTON__STORE(
-			    &s->lagged,
-			    PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) + skipped,
-			    PHOTON__RELAXED);
+			PHOTON__BUMP(&s->lagged, skipped);
 			return PHOTON_LAGGED;
 		}
 		/* The stamp ran ahead of the cursor: the next call resolves. */
@@ -653,33 +634,21 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 		const unsigned char *slot;
-		const struct photon__atomic64 *stamp;
 		uint64_t s1, seq;
 
 		if (head == PHOTON__NONE || head < c)
 			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
-		slot =
-		    s->slots + photon__slot_index(&s->index, head) * s->stride;
-		stamp = (const struct photon__atomic64 *)slot;
+		slot = photon__slot_at(s->slots, &s->index, s->stride, head);
 		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
-		s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
-		if (s1 & 1) { /* a later lap is being written there */
+		s1 = PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__ACQUIRE);
+		/* Odd: a later lap is being written there. */
+		if ((s1 & 1) ||
+		    !photon__slot_read_stable(slot, out, s->msg_size, s1)) {
 			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
 			continue;
 		}
 		seq = s1 / 2 - 1; /* head, or a later lap of its slot */
-		photon__slot_read(slot, out, s->msg_size); /* R2 */
-#if !PHOTON__TSAN
-		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3 */
-#endif
-		if (PHOTON__LOAD(stamp, PHOTON__RELAXED) != s1) { /* R4 */
-			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
-			continue;
-		}
-		PHOTON__STORE(&s->jumped,
-			      PHOTON__LOAD(&s->jumped, PHOTON__RELAXED) + seq -
-				  c,
-			      PHOTON__RELAXED);
+		PHOTON__BUMP(&s->jumped, seq - c);
 		PHOTON__STORE(&s->pos, seq + 1, PHOTON__RELEASE); /* R5 */
 		return PHOTON_OK;
 	}

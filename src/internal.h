@@ -152,6 +152,6 @@ void photon__waiter_pause(struct photon__waiter *wt);
 /* One spin-phase pause of w at empty poll `step` (never sleeps). */
 void photon__spin_pause(const struct photon_wait *w, uint32_t step);
 /* Wakes every thread parked on a futex word. */
-void photon__futex_wake(uint32_t *word);
+void photon__futex_wake(struct photon__atomic32 *word);
 
 #endif /* PHOTON_INTERNAL_H */

@@ -176,9 +176,10 @@ static void membarrier_register(void)
 		    0, 0) == 0;
 }
 
-void photon__futex_wake(uint32_t *word)
+void photon__futex_wake(struct photon__atomic32 *word)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	syscall(SYS_futex, PHOTON__ADDR(word), FUTEX_WAKE_PRIVATE, INT_MAX,
+		NULL, NULL, 0);
 }
 
 static const struct photon__atomic64 *next_stamp(struct photon_subscriber *s,
@@ -187,9 +188,8 @@ static const struct photon__atomic64 *next_stamp(struct photon_subscriber *s,
 	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
 
 	*want = 2 * c + 2;
-	return (const struct photon__atomic64 *)(s->slots + photon__slot_index(
-								&s->index, c) *
-								s->stride);
+	return photon__slot_stamp(
+	    photon__slot_at(s->slots, &s->index, s->stride, c));
 }
 
 /* Something to do: the next slot was written (or reused), or closed. */
@@ -210,14 +210,14 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 	uint32_t w;
 
 	pthread_once(&membarrier_once, membarrier_register);
-	__atomic_fetch_add(&line->parked.v, 1, __ATOMIC_SEQ_CST); /* K0 */
+	PHOTON__FETCH_ADD(&line->parked, 1, PHOTON__SEQ_CST); /* K0 */
 	/* K3. If it fails (ENOMEM, a seccomp filter) the Dekker argument is
 	 * void: sleep in bounded slices, as without membarrier at all. */
 	if (!membarrier_ok ||
 	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) !=
 		0)
 		slice = FALLBACK_PARK_NS;
-	w = __atomic_load_n(&line->wake, __ATOMIC_ACQUIRE); /* K2 */
+	w = PHOTON__LOAD(&line->wake, PHOTON__ACQUIRE); /* K2 */
 	if (!ready(s)) {
 		if (deadline) {
 			uint64_t now = photon__now_ns();
@@ -231,10 +231,10 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 			tsp = &ts;
 		}
 		PHOTON__TEST_POINT(PHOTON__TP_PARK_SLEEP, tsp);
-		syscall(SYS_futex, &line->wake, FUTEX_WAIT_PRIVATE, w, tsp,
-			NULL, 0);
+		syscall(SYS_futex, PHOTON__ADDR(&line->wake),
+			FUTEX_WAIT_PRIVATE, w, tsp, NULL, 0);
 	}
-	__atomic_fetch_sub(&line->parked.v, 1, __ATOMIC_RELAXED);
+	PHOTON__FETCH_SUB(&line->parked, 1, PHOTON__RELAXED);
 }
 
 /* One wait step of a reader, after an empty poll. */
@@ -259,7 +259,7 @@ static void reader_pause(struct photon__waiter *wt, struct photon_subscriber *s,
 		 * never on a reloaded value: a message that landed since the
 		 * empty poll is then not slept through. */
 		stamp = next_stamp(s, &want);
-		photon__monitor_wait(&stamp->v, want, MONITOR_CYCLES);
+		photon__monitor_wait(PHOTON__ADDR(stamp), want, MONITOR_CYCLES);
 		return;
 	default:
 		pause_n(MAX_BURST);

@@ -144,7 +144,7 @@ struct photon__cursor_line {
 	struct photon__atomic64
 	    parked;		      /* consumers asleep (PHOTON_WAIT_PARK) */
 	struct photon__atomic64 next; /* MPMC: next sequence to claim */
-	uint32_t wake;		      /* futex word, bumped to wake them */
+	struct photon__atomic32 wake; /* futex word, bumped to wake them */
 	uint32_t pad;
 };
 
@@ -504,9 +504,56 @@ PHOTON__INLINE uint64_t photon__slot_index(const struct photon__ring_index *r,
 	return (uint64_t)((prod_hi + (prod_lo >> 64)) >> 64);
 }
 
+/* The slot of sequence s in a ring of `stride`-byte slots. */
+PHOTON__INLINE unsigned char *
+photon__slot_at(unsigned char *slots, const struct photon__ring_index *r,
+		uint64_t stride, uint64_t s)
+{
+	return slots + photon__slot_index(r, s) * stride;
+}
+
+/* A slot's stamp: the first word of the slot. */
+PHOTON__INLINE struct photon__atomic64 *
+photon__slot_stamp(const unsigned char *slot)
+{
+	return (struct photon__atomic64 *)(uintptr_t)slot;
+}
+
+/*
+ * R2..R4: copies the payload of a slot whose stamp R1 read as s1, and says
+ * whether the copy is one complete write (1) or was torn by a writer (0).
+ * R1 is the caller's, which decides first whether s1 is worth reading.
+ */
+PHOTON__INLINE int photon__slot_read_stable(const unsigned char *slot,
+					    void *out, size_t n, uint64_t s1)
+{
+	photon__slot_read(slot, out, n); /* R2 */
+#if !PHOTON__TSAN
+	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3, pairs with W2 */
+#endif
+	return PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__RELAXED) ==
+	       s1; /* R4 */
+}
+
+/*
+ * After W5 (SPMC) or the cursor advance (MPMC): P1, P2. A consumer about to
+ * park announces it in `parked`, then runs a process-wide barrier
+ * (membarrier) before it re-checks the stamp: either P2 sees the
+ * announcement, or the consumer sees W4 (asymmetric Dekker). With no
+ * consumer parked the publisher pays one load of a line it already owns.
+ */
+PHOTON__INLINE void photon__wake_parked(struct photon_publisher *p,
+					struct photon__cursor_line *line)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* P1: compiler only */
+	if (PHOTON__UNLIKELY(
+		PHOTON__LOAD(&line->parked, PHOTON__RELAXED))) /* P2 */
+		photon__wake(p);
+}
+
 /*
  * Writes sequence s and publishes it: W1..W5, then the park check P2. The
- * caller owns sequence s (the single publisher, or an MPMC claim).
+ * caller owns sequence s (the single publisher).
  */
 PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
 				       const void *msg, size_t n, uint64_t s)
@@ -515,21 +562,11 @@ PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
 	 * compiler, which would then reload it. */
 	struct photon__cursor_line *line = p->line;
 
-	photon__slot_write(p->slots + photon__slot_index(&p->index, s) *
-					  PHOTON_SLOT_STRIDE(n),
-			   msg, n, s);
+	photon__slot_write(
+	    photon__slot_at(p->slots, &p->index, PHOTON_SLOT_STRIDE(n), s), msg,
+	    n, s);
 	PHOTON__STORE(&line->cursor, s, PHOTON__RELEASE); /* W5, -> R6 */
-	/*
-	 * P1: a compiler barrier only. A consumer about to park announces it
-	 * in `parked`, then runs a process-wide barrier (membarrier) before
-	 * it re-checks the stamp: either P2 sees the announcement, or the
-	 * consumer sees W4 (asymmetric Dekker). With no consumer parked the
-	 * publisher pays one load of a line it already owns.
-	 */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (PHOTON__UNLIKELY(
-		PHOTON__LOAD(&line->parked, PHOTON__RELAXED))) /* P2 */
-		photon__wake(p);
+	photon__wake_parked(p, line);
 	PHOTON__STORE(&p->seq, s + 1, PHOTON__RELAXED);
 }
 
@@ -560,20 +597,14 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 {
 	uint64_t c = PHOTON__LOAD(&sub->pos, PHOTON__RELAXED); /* own field */
 	const unsigned char *slot =
-	    sub->slots +
-	    photon__slot_index(&sub->index, c) * PHOTON_SLOT_STRIDE(n);
-	const struct photon__atomic64 *stamp =
-	    (const struct photon__atomic64 *)slot;
+	    photon__slot_at(sub->slots, &sub->index, PHOTON_SLOT_STRIDE(n), c);
 	uint64_t want = 2 * c + 2;
-	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE); /* R1 */
+	uint64_t s1 = PHOTON__LOAD(photon__slot_stamp(slot),
+				   PHOTON__ACQUIRE); /* R1, pairs with W4 */
 
 	if (PHOTON__LIKELY(s1 == want)) {
-		photon__slot_read(slot, out, n); /* R2 */
-#if !PHOTON__TSAN
-		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* R3, pairs with W2 */
-#endif
-		if (PHOTON__LIKELY(PHOTON__LOAD(stamp, PHOTON__RELAXED) ==
-				   s1)) { /* R4 */
+		if (PHOTON__LIKELY(
+			photon__slot_read_stable(slot, out, n, s1))) {
 			/* R5, pairs with G1 */
 			PHOTON__STORE(&sub->pos, c + 1, PHOTON__RELEASE);
 			return PHOTON_OK;

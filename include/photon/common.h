@@ -113,17 +113,42 @@ PHOTON_API const char *photon_version_string(void);
 
 PHOTON__EXTERN_C_END
 
-/* A 64-bit word shared between threads; only the helpers below touch it. */
+/*
+ * Words shared between threads; only the helpers below touch their `v`
+ * (scripts/test.sh fails the build if any other file does). The 32-bit one
+ * is the futex word the parked readers sleep on.
+ */
 struct photon__atomic64 {
 	uint64_t v;
+};
+struct photon__atomic32 {
+	uint32_t v;
 };
 
 #define PHOTON__RELAXED __ATOMIC_RELAXED
 #define PHOTON__ACQUIRE __ATOMIC_ACQUIRE
 #define PHOTON__RELEASE __ATOMIC_RELEASE
+#define PHOTON__ACQ_REL __ATOMIC_ACQ_REL
+#define PHOTON__SEQ_CST __ATOMIC_SEQ_CST
 
-#define PHOTON__LOAD(a, order)	     __atomic_load_n(&(a)->v, order)
-#define PHOTON__STORE(a, val, order) __atomic_store_n(&(a)->v, (val), order)
+/* Each names its memory order; they work on either wrapped type. */
+#define PHOTON__LOAD(a, order)	       __atomic_load_n(&(a)->v, order)
+#define PHOTON__STORE(a, val, order)   __atomic_store_n(&(a)->v, (val), order)
+#define PHOTON__FETCH_ADD(a, n, order) __atomic_fetch_add(&(a)->v, (n), order)
+#define PHOTON__FETCH_SUB(a, n, order) __atomic_fetch_sub(&(a)->v, (n), order)
+/* Strong compare-and-swap; on failure *expected is the current value. */
+#define PHOTON__CAS(a, expected, desired, success, failure)            \
+	__atomic_compare_exchange_n(&(a)->v, (expected), (desired), 0, \
+				    success, failure)
+/*
+ * A counter with a single writer that other threads may read: a relaxed
+ * load and store, no read-modify-write (no lock prefix on x86).
+ */
+#define PHOTON__BUMP(a, n)                                       \
+	PHOTON__STORE(a, PHOTON__LOAD(a, PHOTON__RELAXED) + (n), \
+		      PHOTON__RELAXED)
+/* The word's address, for system calls and monitor waits (futex, MWAITX). */
+#define PHOTON__ADDR(a) (&(a)->v)
 
 /*
  * ThreadSanitizer does not model stand-alone fences. In TSan builds the two
