@@ -440,10 +440,9 @@ static int pin_cpus(const unsigned *cpus, size_t n)
 		hwloc_bitmap_free(bm);
 		if (rc == 0)
 			return PHOTON_OK;
-		photon__fail(PHOTON_ESYS, "hwloc_set_cpubind failed: %s",
-			     strerror(err));
-		errno = err;
-		return PHOTON_ESYS;
+		return photon__fail_errno(PHOTON_ESYS, err,
+					  "hwloc_set_cpubind failed: %s",
+					  strerror(err));
 	}
 #endif
 	set = CPU_ALLOC(avail.nbits);
@@ -459,10 +458,8 @@ static int pin_cpus(const unsigned *cpus, size_t n)
 	}
 	err = errno;
 	CPU_FREE(set);
-	photon__fail(PHOTON_ESYS, "sched_setaffinity failed: %s",
-		     strerror(err));
-	errno = err;
-	return PHOTON_ESYS;
+	return photon__fail_errno(
+	    PHOTON_ESYS, err, "sched_setaffinity failed: %s", strerror(err));
 }
 
 PHOTON_API int photon_pin_to_core(unsigned cpu)

@@ -30,7 +30,6 @@
  * the lock, which is what makes a subscribe that races the publisher safe.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include "arch.h"
 #include "internal.h"
@@ -51,20 +50,6 @@ void photon__gate_destroy(struct photon_channel *ch)
 static int bounded(const struct photon_channel *ch)
 {
 	return (ch->flags & PHOTON_BOUNDED) != 0;
-}
-
-uint64_t photon__now_ns(void)
-{
-	struct timespec ts;
-
-#ifdef PHOTON_TESTING
-	photon__test_clock_fn clock =
-	    __atomic_load_n(&photon__test_clock, __ATOMIC_ACQUIRE);
-	if (clock)
-		return clock();
-#endif
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 int photon__gate_register(struct photon_channel *ch,

@@ -71,7 +71,6 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 					  const struct photon_opts *opts)
 {
 	struct photon_channel *ch;
-	size_t bytes;
 	int rc;
 
 	if (out)
@@ -83,13 +82,10 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	if (rc != PHOTON_OK)
 		return rc;
 
-	bytes = (sizeof(*ch) + PHOTON__FALSE_SHARING_RANGE - 1) &
-		~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1);
-	ch = aligned_alloc(PHOTON__FALSE_SHARING_RANGE, bytes);
+	ch = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*ch));
 	if (!ch)
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a channel");
-	memset(ch, 0, bytes);
 	ch->index.capacity = opts->capacity;
 	if ((opts->capacity & (opts->capacity - 1)) == 0)
 		ch->index.mask = opts->capacity - 1;
@@ -268,9 +264,7 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	if (!ch || !out)
 		return photon__fail(PHOTON_EINVAL,
 				    "photon_publisher_open: NULL argument");
-	p = aligned_alloc(PHOTON__FALSE_SHARING_RANGE,
-			  (sizeof(*p) + PHOTON__FALSE_SHARING_RANGE - 1) &
-			      ~(size_t)(PHOTON__FALSE_SHARING_RANGE - 1));
+	p = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*p));
 	if (!p)
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a publisher");
@@ -279,7 +273,6 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 		free(p);
 		return rc;
 	}
-	memset(p, 0, sizeof(*p));
 	p->slots = ch->slots;
 	p->line = &ch->line;
 	p->index = ch->index;
@@ -496,11 +489,10 @@ int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 	struct photon_subscriber *s;
 	int rc;
 
-	s = aligned_alloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*s));
+	s = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*s));
 	if (!s)
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a subscriber");
-	memset(s, 0, sizeof(*s));
 	s->slots = ch->slots;
 	s->index = ch->index;
 	s->stride = ch->stride;

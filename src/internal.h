@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal definitions shared by the library's source files. */
+/* Definitions the ring core's units share (utilities: util.h). */
 #ifndef PHOTON_INTERNAL_H
 #define PHOTON_INTERNAL_H
 
@@ -7,8 +7,7 @@
 
 #include <photon/photon.h>
 
-#define PHOTON__COLD	     __attribute__((cold, noinline))
-#define PHOTON__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#include "util.h"
 
 /* Sequence value of the cursor before the first publish. */
 #define PHOTON__NONE UINT64_MAX
@@ -82,10 +81,6 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon_channel, refs) ==
 			  2 * PHOTON__FALSE_SHARING_RANGE,
 		      "control plane is two lines away from the reader lines");
 
-/* error.c: set the calling thread's detail message and return code. */
-int photon__fail(int code, const char *fmt, ...) PHOTON__PRINTF(2, 3);
-void photon__clear_error(void);
-
 /*
  * mem.c: the ring's memory (zeroed, page aligned), placed and locked as the
  * options ask (PHOTON_HUGEPAGES, PHOTON_THP, PHOTON_MLOCK, PHOTON_PREFAULT,
@@ -136,8 +131,6 @@ uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
  */
 int photon__gate_wait(struct photon_publisher *p, int wait);
 int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait);
-/* Nanoseconds of CLOCK_MONOTONIC. */
-uint64_t photon__now_ns(void);
 
 /* wait.c */
 struct photon__waiter {

@@ -15,7 +15,6 @@
  * /proc/self/smaps says how it is backed.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,21 +56,6 @@ static size_t round_up(size_t n, size_t a)
 	if (n > SIZE_MAX - (a - 1))
 		return 0;
 	return (n + a - 1) & ~(a - 1);
-}
-
-/* photon__fail that leaves errno as the failed call set it (PHOTON_ESYS). */
-static PHOTON__PRINTF(3, 4) int fail_errno(int code, int err, const char *fmt,
-					   ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	photon__fail(code, "%s", msg);
-	errno = err;
-	return code;
 }
 
 /* A "Name: value" number of a /proc file; -1 when absent. */
@@ -218,10 +202,11 @@ static int bind_ring(void *addr, size_t len, int node)
 
 	nodemask_one(&m, node);
 	if (mbind(addr, len, MPOL_BIND, m.bits, NODE_BITS + 1, 0) != 0)
-		return fail_errno(PHOTON_ESYS, errno,
-				  "mbind of the ring to NUMA node %d failed: "
-				  "%s",
-				  node, strerror(errno));
+		return photon__fail_errno(
+		    PHOTON_ESYS, errno,
+		    "mbind of the ring to NUMA node %d failed: "
+		    "%s",
+		    node, strerror(errno));
 	return PHOTON_OK;
 }
 #endif
@@ -275,10 +260,11 @@ PHOTON_API int photon_numa_set_preferred(int node)
 		return rc;
 	nodemask_one(&m, node);
 	if (set_mempolicy(MPOL_PREFERRED, m.bits, NODE_BITS + 1) != 0)
-		return fail_errno(PHOTON_ESYS, errno,
-				  "set_mempolicy(MPOL_PREFERRED, node %d) "
-				  "failed: %s",
-				  node, strerror(errno));
+		return photon__fail_errno(
+		    PHOTON_ESYS, errno,
+		    "set_mempolicy(MPOL_PREFERRED, node %d) "
+		    "failed: %s",
+		    node, strerror(errno));
 	return PHOTON_OK;
 #else
 	(void)node;
@@ -293,9 +279,9 @@ PHOTON_API int photon_numa_reset_policy(void)
 	if (!numa_ok())
 		return no_numa();
 	if (set_mempolicy(MPOL_DEFAULT, NULL, 0) != 0)
-		return fail_errno(PHOTON_ESYS, errno,
-				  "set_mempolicy(MPOL_DEFAULT) failed: %s",
-				  strerror(errno));
+		return photon__fail_errno(
+		    PHOTON_ESYS, errno,
+		    "set_mempolicy(MPOL_DEFAULT) failed: %s", strerror(errno));
 	return PHOTON_OK;
 #else
 	return photon__fail(PHOTON_ENOTSUP,
@@ -323,9 +309,10 @@ static int ring_node(const struct photon_channel *ch)
 	}
 	/* Query only (nodes == NULL): nothing moves, nothing is touched. */
 	if (move_pages(0, (unsigned long)n, pages, NULL, status, 0) != 0)
-		return fail_errno(PHOTON_ESYS, errno,
-				  "move_pages (query) on the ring failed: %s",
-				  strerror(errno));
+		return photon__fail_errno(
+		    PHOTON_ESYS, errno,
+		    "move_pages (query) on the ring failed: %s",
+		    strerror(errno));
 	if (max >= 64) {
 		counts = calloc((size_t)max + 1, sizeof(*counts));
 		if (!counts)
@@ -346,9 +333,9 @@ static int ring_node(const struct photon_channel *ch)
 	memset(&m, 0, sizeof(m));
 	if (get_mempolicy(&mode, m.bits, NODE_BITS + 1, ch->slots,
 			  MPOL_F_ADDR) != 0)
-		return fail_errno(PHOTON_ESYS, errno,
-				  "get_mempolicy of the ring failed: %s",
-				  strerror(errno));
+		return photon__fail_errno(
+		    PHOTON_ESYS, errno, "get_mempolicy of the ring failed: %s",
+		    strerror(errno));
 	mode &= 0xff; /* drop MPOL_F_STATIC_NODES and friends */
 	node = nodemask_single(&m);
 	if ((mode == MPOL_BIND || mode == MPOL_PREFERRED) && node >= 0)
@@ -394,13 +381,13 @@ static int populate(unsigned char *addr, size_t len, size_t page)
 		return PHOTON_OK;
 	err = errno;
 	if (err != EINVAL)
-		return fail_errno(PHOTON_ENOMEM, err,
-				  "could not fault in the %zu-byte ring "
-				  "(%s): out of memory%s",
-				  len, strerror(err),
-				  page > base_page_size()
-				      ? " or huge pages on its NUMA node"
-				      : "");
+		return photon__fail_errno(
+		    PHOTON_ENOMEM, err,
+		    "could not fault in the %zu-byte ring "
+		    "(%s): out of memory%s",
+		    len, strerror(err),
+		    page > base_page_size() ? " or huge pages on its NUMA node"
+					    : "");
 	for (off = 0; off < len; off += page)
 		__atomic_fetch_or((uint64_t *)(void *)(addr + off), 0,
 				  __ATOMIC_RELAXED);
@@ -428,23 +415,24 @@ static int lock_ring(unsigned char *addr, size_t len)
 	    getrlimit(RLIMIT_MEMLOCK, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY &&
 	    (err == EPERM || locked + len > (unsigned long long)rl.rlim_cur))
-		return fail_errno(PHOTON_ENOMEM, err,
-				  "mlock of the %zu-byte ring failed (%s): "
-				  "RLIMIT_MEMLOCK (ulimit -l) allows %llu "
-				  "bytes locked per process and %llu are; "
-				  "raise it (memlock in "
-				  "/etc/security/limits.conf, LimitMEMLOCK= "
-				  "for a systemd service, ulimit -l) or grant "
-				  "CAP_IPC_LOCK",
-				  len, strerror(err),
-				  (unsigned long long)rl.rlim_cur, locked);
+		return photon__fail_errno(
+		    PHOTON_ENOMEM, err,
+		    "mlock of the %zu-byte ring failed (%s): "
+		    "RLIMIT_MEMLOCK (ulimit -l) allows %llu "
+		    "bytes locked per process and %llu are; "
+		    "raise it (memlock in "
+		    "/etc/security/limits.conf, LimitMEMLOCK= "
+		    "for a systemd service, ulimit -l) or grant "
+		    "CAP_IPC_LOCK",
+		    len, strerror(err), (unsigned long long)rl.rlim_cur,
+		    locked);
 	if (err == ENOMEM)
-		return fail_errno(PHOTON_ENOMEM, err,
+		return photon__fail_errno(
+		    PHOTON_ENOMEM, err, "mlock of the %zu-byte ring failed: %s",
+		    len, strerror(err));
+	return photon__fail_errno(PHOTON_ESYS, err,
 				  "mlock of the %zu-byte ring failed: %s", len,
 				  strerror(err));
-	return fail_errno(PHOTON_ESYS, err,
-			  "mlock of the %zu-byte ring failed: %s", len,
-			  strerror(err));
 }
 
 /* 2 MiB hugetlb pages; errno (ENOMEM: none free) and -1 on failure. */
@@ -492,9 +480,9 @@ static int map_anon(struct photon_channel *ch, size_t bytes, size_t align)
 	total = len + slack + 2 * guard;
 	r = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (r == MAP_FAILED)
-		return fail_errno(PHOTON_ENOMEM, errno,
-				  "mmap of a %zu-byte ring failed: %s", len,
-				  strerror(errno));
+		return photon__fail_errno(PHOTON_ENOMEM, errno,
+					  "mmap of a %zu-byte ring failed: %s",
+					  len, strerror(errno));
 	ring = (unsigned char *)round_up((uintptr_t)(r + guard), align);
 	end = ring + len + guard;
 	if (ring - guard > r)
@@ -508,9 +496,9 @@ static int map_anon(struct photon_channel *ch, size_t bytes, size_t align)
 
 		munmap(ch->map_base, ch->map_bytes);
 		ch->map_base = NULL;
-		return fail_errno(PHOTON_ENOMEM, err,
-				  "out of memory for a %zu-byte ring: %s", len,
-				  strerror(err));
+		return photon__fail_errno(
+		    PHOTON_ENOMEM, err, "out of memory for a %zu-byte ring: %s",
+		    len, strerror(err));
 	}
 	ch->slots = ring;
 	ch->ring_bytes = len;
@@ -524,7 +512,7 @@ static int hugetlb_failed(size_t bytes, int err)
 	size_t need = round_up(bytes, HUGE_2M) / HUGE_2M;
 
 	if (err == ENOMEM)
-		return fail_errno(
+		return photon__fail_errno(
 		    PHOTON_ENOMEM, err,
 		    "PHOTON_HUGEPAGES: the ring needs %zu free 2 MiB huge "
 		    "page(s), %ld are free; reserve them as root with "
@@ -532,11 +520,12 @@ static int hugetlb_failed(size_t bytes, int err)
 		    "/etc/sysctl.conf to keep it), or add PHOTON_THP to fall "
 		    "back to transparent huge pages",
 		    need, free_pages < 0 ? 0 : free_pages);
-	return fail_errno(PHOTON_ESYS, err,
-			  "PHOTON_HUGEPAGES: mmap(MAP_HUGETLB) of %zu bytes "
-			  "failed: %s; add PHOTON_THP to fall back to "
-			  "transparent huge pages",
-			  round_up(bytes, HUGE_2M), strerror(err));
+	return photon__fail_errno(
+	    PHOTON_ESYS, err,
+	    "PHOTON_HUGEPAGES: mmap(MAP_HUGETLB) of %zu bytes "
+	    "failed: %s; add PHOTON_THP to fall back to "
+	    "transparent huge pages",
+	    round_up(bytes, HUGE_2M), strerror(err));
 }
 
 int photon__ring_map(struct photon_channel *ch, size_t bytes,
