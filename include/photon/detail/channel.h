@@ -48,6 +48,7 @@
 #ifndef PHOTON_DETAIL_CHANNEL_H
 #define PHOTON_DETAIL_CHANNEL_H
 
+#include <assert.h>
 #include <string.h>
 
 #include <photon/common.h>
@@ -344,10 +345,15 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 		return PHOTON_EMPTY;
 	{
 		int rc = photon__subscriber_miss(sub);
-		/* Never OK: lets the compiler see that OK means `out` was
-		 * written (no maybe-uninitialized in the typed wrappers). */
+		/* Never OK. Release builds tell the compiler so (OK then means
+		 * `out` was written: no maybe-uninitialized in the typed
+		 * wrappers); debug builds check it. */
+#ifdef NDEBUG
 		if (rc == PHOTON_OK)
 			__builtin_unreachable();
+#else
+		assert(rc != PHOTON_OK);
+#endif
 		return rc;
 	}
 }

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reader side of the ring core: subscribers and groups, the exported
+ * twin of try_recv, the readers' slow paths (lag, close, latest, pending)
+ * and the counters derived from the cursor.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "testing.h"
+
+uint64_t photon__oldest_held(uint64_t head, uint64_t capacity)
+{
+	if (head == PHOTON__NONE)
+		return 0;
+	return head + 1 >= capacity ? head + 1 - capacity : 0;
+}
+
+int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
+			 uint64_t members, struct photon_subscriber **out)
+{
+	struct photon_subscriber *s;
+	int rc;
+
+	s = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*s));
+	if (!s)
+		return photon__fail(PHOTON_ENOMEM,
+				    "out of memory for a subscriber");
+	s->slots = ch->slots;
+	s->index = ch->index;
+	s->stride = ch->stride;
+	s->msg_size = ch->msg_size;
+	s->closed = &ch->closed;
+	s->line = &ch->line;
+	s->members = members;
+	s->channel = photon__channel_ref(ch);
+	PHOTON__STORE(&ch->subscribed, 1, PHOTON__RELAXED);
+	rc = photon__gate_register(ch, s, from_oldest);
+	if (rc != PHOTON_OK) {
+		photon_channel_release(ch);
+		free(s);
+		return rc;
+	}
+	s->start = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	*out = s;
+	return PHOTON_OK;
+}
+
+static int subscribe(struct photon_channel *ch, int from_oldest,
+		     struct photon_subscriber **out)
+{
+	if (!ch || !out)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_subscribe: NULL argument");
+	*out = NULL;
+	return photon__subscribe_at(ch, from_oldest, 1, out);
+}
+
+PHOTON_API int photon_subscribe(struct photon_channel *ch,
+				struct photon_subscriber **out)
+{
+	return subscribe(ch, 0, out);
+}
+
+PHOTON_API int photon_subscribe_from_oldest(struct photon_channel *ch,
+					    struct photon_subscriber **out)
+{
+	return subscribe(ch, 1, out);
+}
+
+PHOTON_API void photon_subscriber_close(struct photon_subscriber *s)
+{
+	struct photon_channel *ch;
+
+	if (!s)
+		return;
+	ch = s->channel;
+	photon__gate_unregister(ch, s);
+	free(s);
+	photon_channel_release(ch);
+}
+
+PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
+{
+	if (PHOTON__UNLIKELY(!s || !out))
+		return PHOTON_EINVAL;
+	return photon__try_recv_n(s, out, s->msg_size);
+}
+
+/*
+ * The reader's miss path: the slot did not hold the expected complete
+ * stamp, or the channel may be closed. Returns EMPTY, LAGGED or CLOSED.
+ */
+PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
+{
+	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	const struct photon__atomic64 *stamp = photon__slot_stamp(
+	    photon__slot_at(s->slots, &s->index, s->stride, c));
+	uint64_t want = 2 * c + 2;
+	/* C2, pairs with C1: once closed is seen, every stamp is final. */
+	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
+
+	if (s1 > want && !(s1 & 1)) {
+		/*
+		 * The slot was reused: a later lap completed there. Only the
+		 * cursor says how far behind we are (SPEC 1.4 step 2).
+		 */
+		uint64_t head =
+		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t oldest = photon__oldest_held(head, s->index.capacity);
+
+		if (c < oldest) {
+			uint64_t skipped;
+
+			/* Bounded: only a consumer the stall rule dropped
+			 * is lapped; it rejoins the gate where it cannot be
+			 * lapped again (backpressure.c). */
+			if (s->registered)
+				oldest =
+				    photon__gate_rejoin(s->channel, s, oldest);
+			else
+				PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
+			skipped = oldest - c;
+			PHOTON__STORE(&s->last_skipped, skipped,
+				      PHOTON__RELAXED);
+			PHOTON__BUMP(&s->lagged, skipped);
+			return PHOTON_LAGGED;
+		}
+		/* The stamp ran ahead of the cursor: the next call resolves. */
+		return PHOTON_EMPTY;
+	}
+	if (s1 < want && closed)
+		return PHOTON_CLOSED;
+	return PHOTON_EMPTY;
+}
+
+/* Attempts of photon_latest before it gives up with EMPTY. */
+#define LATEST_TRIES 8
+
+/*
+ * The newest message is normally in the cursor's slot. When a later lap has
+ * already completed there, that later message is newer still and is
+ * delivered instead: in an MPMC channel the cursor can sit behind a claim
+ * that is not committed yet while later laps commit, so waiting for the
+ * cursor's own message to come back would spin without bound. A slot that is
+ * being rewritten, or a read torn by a writer, is retried a few times, then
+ * the call gives up with EMPTY: it never blocks.
+ */
+PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
+{
+	int tries;
+
+	if (!s || !out)
+		return PHOTON_EINVAL;
+	for (tries = 0; tries < LATEST_TRIES; tries++) {
+		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+		uint64_t head =
+		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
+		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+		const unsigned char *slot;
+		uint64_t s1, seq;
+
+		if (head == PHOTON__NONE || head < c)
+			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
+		slot = photon__slot_at(s->slots, &s->index, s->stride, head);
+		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
+		s1 = PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__ACQUIRE);
+		/* Odd: a later lap is being written there. */
+		if ((s1 & 1) ||
+		    !photon__slot_read_stable(slot, out, s->msg_size, s1)) {
+			PHOTON__TEST_POINT(PHOTON__TP_LATEST_RETRY, s);
+			continue;
+		}
+		seq = s1 / 2 - 1; /* head, or a later lap of its slot */
+		PHOTON__BUMP(&s->jumped, seq - c);
+		PHOTON__STORE(&s->pos, seq + 1, PHOTON__RELEASE); /* R5 */
+		return PHOTON_OK;
+	}
+	return PHOTON_EMPTY;
+}
+
+PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)
+{
+	uint64_t head, c;
+
+	if (!s)
+		return 0;
+	head = PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE);
+	c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+	if (head == PHOTON__NONE || head + 1 <= c)
+		return 0;
+	return head + 1 - c < s->index.capacity ? head + 1 - c
+						: s->index.capacity;
+}
+
+PHOTON_API uint64_t
+photon_subscriber_last_skipped(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->last_skipped, PHOTON__RELAXED) : 0;
+}
+
+PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) : 0;
+}
+
+/*
+ * Derived, so the hot path keeps no counter: every position the cursor
+ * moved past was delivered, skipped by a lap, or jumped over by latest().
+ */
+PHOTON_API uint64_t
+photon_subscriber_received(const struct photon_subscriber *s)
+{
+	if (!s)
+		return 0;
+	return PHOTON__LOAD(&s->pos, PHOTON__RELAXED) - s->start -
+	       PHOTON__LOAD(&s->lagged, PHOTON__RELAXED) -
+	       PHOTON__LOAD(&s->jumped, PHOTON__RELAXED);
+}
+
+PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->stalls, PHOTON__RELAXED) : 0;
+}
+
+PHOTON_API double
+photon_subscriber_receive_ratio(const struct photon_subscriber *s)
+{
+	uint64_t got = photon_subscriber_received(s);
+	uint64_t lost = photon_subscriber_lagged(s);
+
+	return got + lost ? (double)got / (double)(got + lost) : 0.0;
+}
+
+/* ---- groups: one cursor for n logical consumers ---- */
+
+PHOTON_API int photon_group_subscribe(struct photon_channel *ch, size_t n,
+				      struct photon_group **out)
+{
+	struct photon_subscriber *s;
+	int rc;
+
+	if (!ch || !out)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_group_subscribe: NULL argument");
+	*out = NULL;
+	if (n == 0)
+		return photon__fail(PHOTON_EINVAL,
+				    "a group needs at least one member");
+	rc = photon__subscribe_at(ch, 0, n, &s);
+	if (rc == PHOTON_OK)
+		*out = (struct photon_group *)s;
+	return rc;
+}
+
+PHOTON_API void photon_group_close(struct photon_group *g)
+{
+	photon_subscriber_close(g ? &g->sub : NULL);
+}
+
+PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out)
+{
+	return photon_try_recv(g ? &g->sub : NULL, out);
+}
+
+PHOTON_API int photon_group_recv(struct photon_group *g, void *out)
+{
+	return photon_recv_with(g ? &g->sub : NULL, out, NULL);
+}
+
+PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
+				      const struct photon_wait *w)
+{
+	return photon_recv_with(g ? &g->sub : NULL, out, w);
+}
+
+PHOTON_API size_t photon_group_size(const struct photon_group *g)
+{
+	return g ? (size_t)g->sub.members : 0;
+}
+
+PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g)
+{
+	return photon_subscriber_last_skipped(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_received(const struct photon_group *g)
+{
+	return photon_subscriber_received(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g)
+{
+	return photon_subscriber_lagged(g ? &g->sub : NULL);
+}
+
+PHOTON_API double photon_group_receive_ratio(const struct photon_group *g)
+{
+	return photon_subscriber_receive_ratio(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_stalls(const struct photon_group *g)
+{
+	return photon_subscriber_stalls(g ? &g->sub : NULL);
+}
+
+PHOTON_API uint64_t photon_group_pending(const struct photon_group *g)
+{
+	return photon_pending(g ? &g->sub : NULL);
+}
