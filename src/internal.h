@@ -101,8 +101,12 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 /* Validates options; sets the error detail. */
 int photon__check_opts(const struct photon_opts *o);
 struct photon_channel *photon__channel_ref(struct photon_channel *ch);
+
+/* subscriber.c */
 int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 			 uint64_t members, struct photon_subscriber **out);
+/* Oldest sequence still held when the last published is head. */
+uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
 
 /* backpressure.c */
 void photon__gate_init(struct photon_channel *ch);
@@ -123,8 +127,6 @@ void photon__gate_unregister(struct photon_channel *ch,
  */
 uint64_t photon__gate_rejoin(struct photon_channel *ch,
 			     struct photon_subscriber *s, uint64_t oldest);
-/* Oldest sequence still held when the last published is head. */
-uint64_t photon__oldest_held(uint64_t head, uint64_t capacity);
 /*
  * SPMC: waits (or not) until p->seq < p->limit. MPMC: claims the next
  * sequence below the shared limit into *seq. PHOTON_OK or PHOTON_FULL.

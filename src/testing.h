@@ -21,7 +21,7 @@ enum photon__test_point {
 	PHOTON__TP_CLAIM_FULL,
 	PHOTON__TP_CLAIM_LOCKED,
 	PHOTON__TP_CLAIM_RESCANNED,
-	/* channel.c, photon_latest: the slot of the cursor did not hold the
+	/* subscriber.c, photon_latest: the slot of the cursor did not hold the
 	 * cursor's message; about to try again. arg: subscriber. */
 	PHOTON__TP_LATEST_RETRY,
 	/* wait.c: a blocking receive polled EMPTY and is about to take one
