@@ -166,38 +166,37 @@ PHOTON_API int photon_bus_topic(struct photon_bus *b, const char *topic,
 	return topic_get(b, topic, msg_size, type_name, out);
 }
 
+/* Opens the topic's publisher (pub) or a subscriber (sub): one is NULL. */
+static int topic_handle(struct photon_bus *b, const char *topic,
+			struct photon_publisher **pub,
+			struct photon_subscriber **sub)
+{
+	struct photon_channel *ch;
+	int rc = photon_bus_channel(b, topic, &ch);
+
+	if (rc != PHOTON_OK)
+		return rc;
+	rc = pub ? photon_publisher_open(ch, pub) : photon_subscribe(ch, sub);
+	photon_channel_release(ch);
+	return rc;
+}
+
 PHOTON_API int photon_bus_publisher(struct photon_bus *b, const char *topic,
 				    struct photon_publisher **out)
 {
-	struct photon_channel *ch;
-	int rc;
-
 	if (!out)
 		return photon__fail(PHOTON_EINVAL, "bus: NULL out pointer");
 	*out = NULL;
-	rc = photon_bus_channel(b, topic, &ch);
-	if (rc != PHOTON_OK)
-		return rc;
-	rc = photon_publisher_open(ch, out);
-	photon_channel_release(ch);
-	return rc;
+	return topic_handle(b, topic, out, NULL);
 }
 
 PHOTON_API int photon_bus_subscribe(struct photon_bus *b, const char *topic,
 				    struct photon_subscriber **out)
 {
-	struct photon_channel *ch;
-	int rc;
-
 	if (!out)
 		return photon__fail(PHOTON_EINVAL, "bus: NULL out pointer");
 	*out = NULL;
-	rc = photon_bus_channel(b, topic, &ch);
-	if (rc != PHOTON_OK)
-		return rc;
-	rc = photon_subscribe(ch, out);
-	photon_channel_release(ch);
-	return rc;
+	return topic_handle(b, topic, NULL, out);
 }
 
 PHOTON_API size_t photon_bus_topic_count(struct photon_bus *b)

@@ -280,32 +280,16 @@ PHOTON_API size_t photon_group_size(const struct photon_group *g)
 	return g ? (size_t)g->sub.members : 0;
 }
 
-PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g)
-{
-	return photon_subscriber_last_skipped(g ? &g->sub : NULL);
-}
+/* The counters of a group are those of its one cursor. */
+#define GROUP_GETTER(type, name, of_subscriber)                           \
+	PHOTON_API type photon_group_##name(const struct photon_group *g) \
+	{                                                                 \
+		return of_subscriber(g ? &g->sub : NULL);                 \
+	}
 
-PHOTON_API uint64_t photon_group_received(const struct photon_group *g)
-{
-	return photon_subscriber_received(g ? &g->sub : NULL);
-}
-
-PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g)
-{
-	return photon_subscriber_lagged(g ? &g->sub : NULL);
-}
-
-PHOTON_API double photon_group_receive_ratio(const struct photon_group *g)
-{
-	return photon_subscriber_receive_ratio(g ? &g->sub : NULL);
-}
-
-PHOTON_API uint64_t photon_group_stalls(const struct photon_group *g)
-{
-	return photon_subscriber_stalls(g ? &g->sub : NULL);
-}
-
-PHOTON_API uint64_t photon_group_pending(const struct photon_group *g)
-{
-	return photon_pending(g ? &g->sub : NULL);
-}
+GROUP_GETTER(uint64_t, last_skipped, photon_subscriber_last_skipped)
+GROUP_GETTER(uint64_t, received, photon_subscriber_received)
+GROUP_GETTER(uint64_t, lagged, photon_subscriber_lagged)
+GROUP_GETTER(double, receive_ratio, photon_subscriber_receive_ratio)
+GROUP_GETTER(uint64_t, stalls, photon_subscriber_stalls)
+GROUP_GETTER(uint64_t, pending, photon_pending)
