@@ -12,7 +12,7 @@
 	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | \
 	 PHOTON_MLOCK | PHOTON_PREFAULT | PHOTON_NUMA)
 
-/* Slot layout (SPEC 1.1): stamp at 0, payload right after it, whole lines. */
+/* Slot layout (docs/PROTOCOL.md, 1): stamp, then payload, whole lines. */
 struct photon__slot_header {
 	uint64_t stamp;
 	unsigned char payload[PHOTON_CACHE_LINE - 8];

@@ -104,7 +104,7 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	if (s1 > want && !(s1 & 1)) {
 		/*
 		 * The slot was reused: a later lap completed there. Only the
-		 * cursor says how far behind we are (SPEC 1.4 step 2).
+		 * cursor says how far behind we are (docs/PROTOCOL.md, 4).
 		 */
 		uint64_t head =
 		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */

@@ -153,7 +153,7 @@ struct photon__atomic32 {
 /*
  * ThreadSanitizer does not model stand-alone fences. In TSan builds the two
  * seqlock fences are replaced by release payload stores and acquire payload
- * loads, which are at least as strong (SPEC 1.4).
+ * loads, which are at least as strong (docs/PROTOCOL.md, 3).
  */
 #if defined(__SANITIZE_THREAD__)
 #define PHOTON__TSAN 1
