@@ -11,27 +11,7 @@
 
 #include <photon/photon.h>
 
-static int failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
-
-#define CHECK_RC(call, want)                                              \
-	do {                                                              \
-		int rc_ = (call);                                         \
-		if (rc_ != (want)) {                                      \
-			fprintf(stderr, "%s:%d: %s = %d (%s), want %s\n", \
-				__FILE__, __LINE__, #call, rc_,           \
-				photon_strerror(rc_), #want);             \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
+#include "consumer.h"
 
 /*
  * photonring-metrics: a histogram of TSC deltas and a subscriber exported
