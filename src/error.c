@@ -26,15 +26,26 @@ PHOTON_API const char *photon_last_error_message(void)
 	return last_error;
 }
 
-int photon__fail(int code, const char *fmt, ...)
+/*
+ * For the core and the layers built on its public API (photon/error.h)
+ * alike. errno is kept: the PHOTON_ESYS paths report it as the failed call
+ * left it.
+ */
+PHOTON_API int photon_set_error(int code, const char *fmt, ...)
 {
 	va_list ap;
+	int e = errno;
 
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	errno = e;
 	return code;
 }
+
+/* The core's internal name for the same function (internal.h). */
+int photon__fail(int code, const char *fmt, ...)
+    __attribute__((alias("photon_set_error")));
 
 int photon__fail_errno(int code, int err, const char *fmt, ...)
 {

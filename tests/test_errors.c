@@ -4,6 +4,7 @@
  * detail message says what went wrong. Also photon_strerror and the NULL
  * behaviour of getters and void calls.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "util.h"
@@ -293,6 +294,23 @@ static void test_error_message_per_thread(void **state)
 	assert_non_null(strstr(photon_last_error_message(), "msg_size"));
 }
 
+/* The setter the layers on the public API use (photon/error.h). */
+static void test_set_error(void **state)
+{
+	char big[600];
+
+	(void)state;
+	errno = EAGAIN;
+	assert_rc(photon_set_error(PHOTON_EBUSY, "layer %s: %d", "x", 7),
+		  PHOTON_EBUSY);
+	assert_string_equal(photon_last_error_message(), "layer x: 7");
+	assert_int_equal(errno, EAGAIN); /* kept for the ESYS paths */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_rc(photon_set_error(PHOTON_EINVAL, "%s", big), PHOTON_EINVAL);
+	assert_int_equal(strlen(photon_last_error_message()), 511);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_error_message_per_thread),
+		cmocka_unit_test(test_set_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -256,6 +256,31 @@ static void test_group_recv_with(void **state)
 	photon_channel_release(ch);
 }
 
+/*
+ * photon_wait_pause: the spin phase alone, for pollers with their own idle
+ * policy. It returns at every step, past the budget too (no park, no
+ * hardware wait, no sleep), also for NULL and an unknown kind: 2000 steps
+ * of every strategy take milliseconds, where one park would never return.
+ */
+static void test_wait_pause(void **state)
+{
+	const struct photon_wait unknown = { .kind =
+						 (enum photon_wait_kind)42 };
+	uint64_t t0 = photon_monotonic_ns();
+	uint32_t step;
+	size_t i;
+
+	(void)state;
+	for (step = 0; step < 2000; step++) {
+		photon_wait_pause(NULL, step);
+		photon_wait_pause(&unknown, step);
+		for (i = 0; i < NSTRATEGIES; i++)
+			photon_wait_pause(&strategies[i], step);
+	}
+	photon_wait_pause(&strategies[0], UINT32_MAX);
+	assert_true(photon_monotonic_ns() - t0 < 5000000000ull);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -371,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_group_recv_with),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_wait_pause),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test_teardown(test_park_wakes_on_close,
 					  teardown_hook),

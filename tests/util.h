@@ -58,4 +58,15 @@ static inline int emulated(void)
 		}                                                           \
 	} while (0)
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* |a - b| relative to the larger of the two (absolute when both are 0). */
+static inline double rel_diff(double a, double b)
+{
+	double d = a > b ? a - b : b - a;
+	double m = a > b ? a : b;
+
+	return m > 0 ? d / m : d;
+}
+
 #endif /* PHOTON_TEST_UTIL_H */

@@ -58,15 +58,16 @@ enum photon_flags {
 	 * below the gate), and the channel closes with its last handle.
 	 */
 	PHOTON_MPMC = 1u << 1,
-	/* Ring on 2 MiB hugetlb pages, strict (not available yet). */
+	/* Ring on 2 MiB hugetlb pages; alone, strict (PHOTON_ENOMEM when
+	 * none are free). */
 	PHOTON_HUGEPAGES = 1u << 2,
-	/* Transparent huge pages; fallback of PHOTON_HUGEPAGES (not yet). */
+	/* Transparent huge pages; with PHOTON_HUGEPAGES, its fallback. */
 	PHOTON_THP = 1u << 3,
-	/* Lock the ring in RAM at creation (not available yet). */
+	/* Lock the ring in RAM at creation. */
 	PHOTON_MLOCK = 1u << 4,
-	/* Touch every page of the ring at creation (not available yet). */
+	/* Touch every page of the ring at creation. */
 	PHOTON_PREFAULT = 1u << 5,
-	/* Place the ring on opts.numa_node (not available yet). */
+	/* Place the ring on opts.numa_node (needs libnuma). */
 	PHOTON_NUMA = 1u << 6
 };
 

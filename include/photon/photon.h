@@ -8,6 +8,7 @@
 
 #include <photon/version.h>
 #include <photon/common.h>
+#include <photon/error.h>
 #include <photon/channel.h>
 #include <photon/wait.h>
 #include <photon/bus.h>

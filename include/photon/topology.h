@@ -2,7 +2,8 @@
 /*
  * Topologies: pipelines (A -> B -> C), diamonds (A -> {B, C} -> D) and any
  * other small acyclic graph of stages, each stage a thread that the topology
- * owns, each link a channel.
+ * owns, each link a channel. The companion library photonring-topology:
+ * link PhotonRing::topology, or pkg-config photon-ring-topology.
  *
  * A stage is a function plus a context pointer. The topology runs the loop
  * around it: read one message from every input, call the function, publish

@@ -62,6 +62,17 @@ PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind);
  * "umwait", "wfe", "wrs" (RISC-V Zawrs) or "none". Never NULL. Thread-safe. */
 PHOTON_API const char *photon_wait_monitor_name(void);
 
+/*
+ * One pause of strategy w (NULL: the default) at empty poll `step` (0, 1,
+ * 2, ... since the last message): what photon_recv_with does between two
+ * polls while it spins, for pollers with their own idle policy (one that
+ * watches several subscribers, or sleeps on its own terms). It never
+ * sleeps, parks or waits in hardware: past their spin budget ADAPTIVE,
+ * MONITOR and PARK pause in bursts instead. An unknown kind pauses as
+ * ADAPTIVE. Any thread.
+ */
+PHOTON_API void photon_wait_pause(const struct photon_wait *w, uint32_t step);
+
 /* CLOCK_MONOTONIC in nanoseconds, the clock of the *_deadline receives. */
 PHOTON_API uint64_t photon_monotonic_ns(void);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packaging test: install libphotonring, then build and run a consumer
+# Packaging test: install libphotonring and its companion libraries
+# (photonring-metrics, photonring-topology), then build and run consumers
 # against the installed tree the four ways a user would.
 #
 #   tests/package/check.sh SOURCE_DIR WORK_DIR
@@ -10,14 +11,17 @@
 #               build-abslibdir/, prefix2/, prefix-moved/
 #
 # Checks, one PASS/FAIL line each:
-#   - the install: headers, SONAME, exported symbols and their version node,
-#     the static archive's global symbols;
+#   - the install: headers, SONAMEs, each library's exported symbols (its
+#     headers' PHOTON_API functions, no more, no fewer) in its version node,
+#     the static archives' global symbols, no socket call in the ring core;
 #   - find_package(PhotonRing) shared and static, pkg-config shared and
-#     static: the consumer builds, runs, and links libphotonring.so.0
-#     dynamically (shared) or not at all (static);
-#   - an install with an absolute CMAKE_INSTALL_LIBDIR still yields a usable
-#     photon-ring.pc (and PhotonRingConfig.cmake);
-#   - `cmake --install --prefix` elsewhere: both package files follow.
+#     static: two consumers build and run. main.c wants only the ring and
+#     links libphotonring.so.0 alone (shared) or nothing (static), never a
+#     companion; companions.c links the companions too (shared) or nothing
+#     (static);
+#   - an install with an absolute CMAKE_INSTALL_LIBDIR still yields usable
+#     .pc files (and PhotonRingConfig.cmake);
+#   - `cmake --install --prefix` elsewhere: the package files follow.
 #
 # Environment: CC (default cc), CMAKE (default cmake), JOBS (default nproc).
 # Exits 0 only when every check passed.
@@ -40,7 +44,7 @@ if [[ ! -f "$SRC/CMakeLists.txt" || ! -f "$CONSUMER_SRC/main.c" ]]; then
 	echo "$0: $SRC is not the libphotonring source tree" >&2
 	exit 2
 fi
-for tool in "$CMAKE" "$CC" pkg-config readelf nm ldd; do
+for tool in "$CMAKE" "$CC" pkg-config readelf nm ldd perl; do
 	if ! command -v "$tool" >/dev/null; then
 		echo "$0: $tool not found" >&2
 		exit 2
@@ -102,21 +106,37 @@ needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'; }
 
 # (Captured first: `grep -q` at the end of a pipeline may stop reading early
 # and, under pipefail, fail the pipeline with the writer's SIGPIPE.)
-has_needed_photon()
+# has_needed FILE SONAME...: FILE needs every SONAME given.
+has_needed()
 {
-	local list
-	list=$(needed "$1") || return 1
-	printf 'NEEDED of %s:\n%s\n' "$1" "$list"
-	grep -qx 'libphotonring\.so\.0' <<<"$list"
+	local file=$1 list so
+	shift
+	list=$(needed "$file") || return 1
+	printf 'NEEDED of %s:\n%s\n' "$file" "$list"
+	for so in "$@"; do
+		grep -qxF "$so" <<<"$list" || {
+			echo "no NEEDED $so"
+			return 1
+		}
+	done
 }
 
-no_needed_photon()
+# no_needed FILE REGEX: FILE needs no library matching REGEX.
+no_needed()
 {
 	local list
 	list=$(needed "$1") || return 1
 	printf 'NEEDED of %s:\n%s\n' "$1" "$list"
-	! grep -q 'libphotonring' <<<"$list"
+	! grep -qE "$2" <<<"$list"
 }
+
+# The ring-only consumer: the core, and no companion.
+ring_only()
+{
+	has_needed "$1" libphotonring.so.0 &&
+		no_needed "$1" 'libphotonring-(metrics|topology)'
+}
+COMPANION_SONAMES=(libphotonring-metrics.so.0 libphotonring-topology.so.0)
 
 # ---- 1. build and install the library ----
 
@@ -156,13 +176,24 @@ check_install_layout()
 {
 	local f ok=0
 	for f in include/photon/photon.h include/photon/version.h \
-		include/photon/common.h include/photon/channel.h \
-		include/photon/typed.h include/photon/wait.h \
-		include/photon/bus.h include/photon/mem.h \
-		include/photon/affinity.h \
+		include/photon/common.h include/photon/error.h \
+		include/photon/channel.h include/photon/typed.h \
+		include/photon/wait.h include/photon/bus.h \
+		include/photon/mem.h include/photon/affinity.h \
+		include/photon/metrics.h include/photon/clock.h \
+		include/photon/histogram.h include/photon/export.h \
+		include/photon/topology.h \
 		"$LIBDIR_REL/libphotonring.so" "$LIBDIR_REL/libphotonring.so.0" \
 		"$LIBDIR_REL/libphotonring.a" \
+		"$LIBDIR_REL/libphotonring-metrics.so" \
+		"$LIBDIR_REL/libphotonring-metrics.so.0" \
+		"$LIBDIR_REL/libphotonring-metrics.a" \
+		"$LIBDIR_REL/libphotonring-topology.so" \
+		"$LIBDIR_REL/libphotonring-topology.so.0" \
+		"$LIBDIR_REL/libphotonring-topology.a" \
 		"$LIBDIR_REL/pkgconfig/photon-ring.pc" \
+		"$LIBDIR_REL/pkgconfig/photon-ring-metrics.pc" \
+		"$LIBDIR_REL/pkgconfig/photon-ring-topology.pc" \
 		"$LIBDIR_REL/cmake/PhotonRing/PhotonRingConfig.cmake" \
 		"$LIBDIR_REL/cmake/PhotonRing/PhotonRingConfigVersion.cmake" \
 		"$LIBDIR_REL/cmake/PhotonRing/PhotonRingTargets.cmake"; do
@@ -174,79 +205,146 @@ check_install_layout()
 		fi
 	done
 	# The development link and the SONAME link both end at the real file.
-	[[ -L "$LIBDIR/libphotonring.so" && -L "$SO" ]] || {
-		echo "libphotonring.so and .so.0 should be symlinks"
-		ok=1
-	}
+	for f in libphotonring libphotonring-metrics libphotonring-topology; do
+		[[ -L "$LIBDIR/$f.so" && -L "$LIBDIR/$f.so.0" ]] || {
+			echo "$f.so and $f.so.0 should be symlinks"
+			ok=1
+		}
+	done
 	ls -l "$LIBDIR"/libphotonring*
 	return $ok
 }
 check "install: headers, libraries, CMake and pkg-config files" \
 	check_install_layout
 
-check_soname()
-{
-	local soname
-	soname=$(readelf -d "$SO" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
-	echo "SONAME: ${soname:-<none>}"
-	[[ "$soname" == libphotonring.so.0 ]]
-}
-check "shared library: SONAME is libphotonring.so.0" check_soname
+# The three libraries: file stem, version node, the headers whose PHOTON_API
+# functions it exports (relative to include/photon; the core's: every
+# header that is not a companion's, and those in detail/, which declare the
+# slow paths the inline hot paths call).
+COMPANION_HEADERS="clock.h histogram.h export.h metrics.h topology.h"
+LIBS=(libphotonring libphotonring-metrics libphotonring-topology)
+declare -A NODE=([libphotonring]=PHOTONRING_0.1
+	[libphotonring-metrics]=PHOTONRING_METRICS_0.1
+	[libphotonring-topology]=PHOTONRING_TOPOLOGY_0.1)
+declare -A HEADERS=([libphotonring-metrics]="clock.h histogram.h export.h"
+	[libphotonring-topology]="topology.h")
 
-# Every defined dynamic symbol is photon_* in version node PHOTONRING_0.1.
-# The node itself shows up as an absolute symbol named PHOTONRING_0.1.
+check_sonames()
+{
+	local lib soname ok=0
+	for lib in "${LIBS[@]}"; do
+		soname=$(readelf -d "$LIBDIR/$lib.so.0" |
+			sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
+		echo "$lib: SONAME ${soname:-<none>}"
+		[[ "$soname" == "$lib.so.0" ]] || ok=1
+	done
+	return $ok
+}
+check "shared libraries: SONAMEs libphotonring{,-metrics,-topology}.so.0" \
+	check_sonames
+
+# The functions a library's headers declare PHOTON_API, one a line, sorted.
+header_api()
+{
+	local lib=$1 h files=()
+	if [[ -n "${HEADERS[$lib]:-}" ]]; then
+		for h in ${HEADERS[$lib]}; do
+			files+=("$WORK/prefix/include/photon/$h")
+		done
+	else
+		for h in "$WORK/prefix/include/photon/"*.h \
+			"$WORK/prefix/include/photon/detail/"*.h; do
+			[[ " $COMPANION_HEADERS " == *" ${h##*/} "* ]] ||
+				files+=("$h")
+		done
+	fi
+	cat "${files[@]}" | perl -0777 -ne \
+		'print "$1\n" while /\bPHOTON_API\b[^;{(]*?\b(photon_\w+)\s*\(/g' |
+		sort -u
+}
+
+# Every defined dynamic symbol of LIB is one of its headers' PHOTON_API
+# functions in its version node, and every one of those is there. The node
+# itself shows up as an absolute symbol of its own name.
 check_exports()
 {
-	local syms bad count
-	syms=$(nm -D --defined-only "$SO" | awk '{ print $NF }') || return 1
-	echo "$syms"
-	grep -qx 'PHOTONRING_0\.1' <<<"$syms" || {
-		echo "no version node PHOTONRING_0.1"
+	local lib=$1 node=${NODE[$1]} syms bad want got
+	syms=$(nm -D --defined-only "$LIBDIR/$lib.so.0" |
+		awk '{ print $NF }') || return 1
+	grep -qxF "$node" <<<"$syms" || {
+		echo "no version node $node"
 		return 1
 	}
-	bad=$(grep -vx 'PHOTONRING_0\.1' <<<"$syms" |
-		grep -vE '^photon_[A-Za-z0-9_]*@@PHOTONRING_0\.1$' || true)
+	bad=$(grep -vxF "$node" <<<"$syms" |
+		grep -vE "^photon_[A-Za-z0-9_]*@@${node//./\\.}\$" || true)
 	if [[ -n "$bad" ]]; then
-		echo "symbols outside photon_*@@PHOTONRING_0.1:"
+		echo "symbols outside photon_*@@$node:"
 		echo "$bad"
 		return 1
 	fi
-	count=$(grep -c '^photon_' <<<"$syms")
-	echo "$count photon_* symbols, all in PHOTONRING_0.1"
-	# A few the public headers promise.
-	for s in photon_version photon_channel_create photon_publish \
-		photon_try_recv photon_strerror; do
-		grep -qx "$s@@PHOTONRING_0\.1" <<<"$syms" || {
-			echo "missing $s"
-			return 1
-		}
-	done
+	want=$(header_api "$lib") || return 1
+	got=$(grep -vxF "$node" <<<"$syms" | sed 's/@.*//' | sort -u)
+	if [[ "$want" != "$got" ]]; then
+		echo "exported (<) and declared PHOTON_API (>) differ:"
+		diff <(echo "$got") <(echo "$want")
+		return 1
+	fi
+	echo "$(wc -l <<<"$got") functions, exactly its headers' API, in $node"
 }
-check "shared library: exports only photon_* (version node PHOTONRING_0.1)" \
-	check_exports
+for lib in "${LIBS[@]}"; do
+	check "$lib.so: exports exactly its headers' API (${NODE[$lib]})" \
+		check_exports "$lib"
+done
 
 # A static archive has no version script: what keeps its namespace clean is
 # hidden visibility plus naming. Any other global symbol could clash with a
 # consumer's own.
 check_archive_symbols()
 {
-	local bad
-	bad=$(nm -g --defined-only "$LIBDIR/libphotonring.a" |
-		awk 'NF == 3 { print $3 }' | grep -v '^photon_' || true)
-	if [[ -n "$bad" ]]; then
-		echo "global symbols outside photon_* in libphotonring.a:"
-		echo "$bad"
+	local lib bad ok=0
+	for lib in "${LIBS[@]}"; do
+		bad=$(nm -g --defined-only "$LIBDIR/$lib.a" |
+			awk 'NF == 3 { print $3 }' | grep -v '^photon_' || true)
+		if [[ -n "$bad" ]]; then
+			echo "global symbols outside photon_* in $lib.a:"
+			echo "$bad"
+			ok=1
+		else
+			echo "all global symbols of $lib.a are photon_*"
+		fi
+	done
+	return $ok
+}
+check "static libraries: define only photon_* global symbols" \
+	check_archive_symbols
+
+# The ring core carries no socket code: neither library form calls one.
+check_core_no_sockets()
+{
+	local calls
+	calls=$({
+		nm -D --undefined-only "$SO"
+		nm --undefined-only "$LIBDIR/libphotonring.a"
+	} | awk '{ print $NF }' | sed 's/@.*//' |
+		grep -xE 'socket|sendto|send|connect|getaddrinfo|freeaddrinfo' |
+		sort -u || true)
+	if [[ -n "$calls" ]]; then
+		echo "the core calls: $calls"
 		return 1
 	fi
-	echo "all global symbols of libphotonring.a are photon_*"
+	echo "libphotonring.so and .a call no socket function"
+	# The check itself works: the metrics companion does call them.
+	nm -D --undefined-only "$LIBDIR/libphotonring-metrics.so.0" |
+		grep -q ' sendto@'
 }
-check "static library: defines only photon_* global symbols" \
-	check_archive_symbols
+check "ring core: no socket code (sendto, socket, getaddrinfo, ...)" \
+	check_core_no_sockets
 
 # ---- 3. consumers through find_package() ----
 
 # cmake_consumer DIR PREFIX [CMAKE ARGS...]: configures, builds and runs the
-# consumer, and checks PhotonRing was found under PREFIX, not elsewhere.
+# two consumers, and checks PhotonRing was found under PREFIX, not
+# elsewhere.
 cmake_consumer()
 {
 	local dir=$1 prefix=$2 found
@@ -261,19 +359,25 @@ cmake_consumer()
 		return 1
 	}
 	"$CMAKE" --build "$dir" -v || return 1
-	"$dir/photon_consumer"
+	"$dir/photon_consumer" || return 1
+	"$dir/photon_consumer_companions"
 }
 
 check "find_package shared: build and run" \
 	cmake_consumer "$WORK/consumer-cmake-shared" "$WORK/prefix"
-check "find_package shared: NEEDED libphotonring.so.0" \
-	has_needed_photon "$WORK/consumer-cmake-shared/photon_consumer"
+check "find_package shared: ring-only consumer NEEDs the core, no companion" \
+	ring_only "$WORK/consumer-cmake-shared/photon_consumer"
+check "find_package shared: companions consumer NEEDs both companions" \
+	has_needed "$WORK/consumer-cmake-shared/photon_consumer_companions" \
+	"${COMPANION_SONAMES[@]}"
 
 check "find_package static: build and run" \
 	cmake_consumer "$WORK/consumer-cmake-static" "$WORK/prefix" \
 	-DPHOTON_CONSUMER_STATIC=ON
-check "find_package static: no NEEDED libphotonring" \
-	no_needed_photon "$WORK/consumer-cmake-static/photon_consumer"
+for exe in photon_consumer photon_consumer_companions; do
+	check "find_package static: $exe: no NEEDED libphotonring*" \
+		no_needed "$WORK/consumer-cmake-static/$exe" libphotonring
+done
 
 # ---- 4. consumers through pkg-config ----
 
@@ -282,74 +386,108 @@ check "find_package static: no NEEDED libphotonring" \
 export PKG_CONFIG_PATH="$PC_DIR"
 
 CONSUMER_CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -O2)
+# The ring alone, and the ring with both companions.
+RING=(photon-ring)
+WITH_COMPANIONS=(photon-ring-metrics photon-ring-topology)
 
-# Links into $1/photon_consumer with the flags given, then runs it.
-pc_build_and_run()
+# The consumer a module list builds: main.c for the ring alone,
+# companions.c when the companions are there.
+consumer_of()
 {
-	local dir=$1
-	shift
-	mkdir -p "$dir"
-	echo "+ $CC ${CONSUMER_CFLAGS[*]} main.c $*"
-	"$CC" "${CONSUMER_CFLAGS[@]}" "$CONSUMER_SRC/main.c" "$@" \
-		-o "$dir/photon_consumer" || return 1
-	"$dir/photon_consumer"
+	if [[ "$*" == "${RING[*]}" ]]; then
+		echo photon_consumer
+	else
+		echo photon_consumer_companions
+	fi
 }
 
+# pc_build_and_run DIR EXE [FLAGS...]: links DIR/EXE from its source with
+# the flags given, then runs it.
+pc_build_and_run()
+{
+	local dir=$1 exe=$2 src=main.c
+	shift 2
+	[[ "$exe" == photon_consumer ]] || src=companions.c
+	mkdir -p "$dir"
+	echo "+ $CC ${CONSUMER_CFLAGS[*]} $src $*"
+	"$CC" "${CONSUMER_CFLAGS[@]}" "$CONSUMER_SRC/$src" "$@" \
+		-o "$dir/$exe" || return 1
+	"$dir/$exe"
+}
+
+# pc_shared MODULE...: the consumer of those modules, linked against the
+# installed shared libraries.
 pc_shared()
 {
-	local cflags libs libdir deps
-	pkg-config --print-errors --exists 'photon-ring >= 0.1' || return 1
+	local cflags libs libdir deps so exe
+	exe=$(consumer_of "$@")
+	pkg-config --print-errors --exists "$@" 'photon-ring >= 0.1' ||
+		return 1
 	echo "photon-ring $(pkg-config --modversion photon-ring)"
-	cflags=$(pkg-config --cflags photon-ring) || return 1
-	libs=$(pkg-config --libs photon-ring) || return 1
+	cflags=$(pkg-config --cflags "$@") || return 1
+	libs=$(pkg-config --libs "$@") || return 1
 	libdir=$(pkg-config --variable=libdir photon-ring) || return 1
 	echo "cflags: $cflags"
 	echo "libs:   $libs"
 	# Unquoted on purpose: pkg-config output is a list of words.
 	# shellcheck disable=SC2086
-	pc_build_and_run "$WORK/consumer-pc-shared" $cflags $libs \
+	pc_build_and_run "$WORK/consumer-pc-shared" "$exe" $cflags $libs \
 		-Wl,-rpath,"$libdir" || return 1
-	# The rpath must have picked the installed library, not another one.
-	deps=$(ldd "$WORK/consumer-pc-shared/photon_consumer") || return 1
+	# The rpath must have picked the installed libraries, not others.
+	deps=$(ldd "$WORK/consumer-pc-shared/$exe") || return 1
 	echo "$deps"
-	grep -qF "libphotonring.so.0 => $libdir/libphotonring.so.0" <<<"$deps"
+	for so in $(needed "$WORK/consumer-pc-shared/$exe" |
+		grep '^libphotonring'); do
+		grep -qF "$so => $libdir/$so" <<<"$deps" || return 1
+	done
 }
-check "pkg-config shared: build and run" pc_shared
-check "pkg-config shared: NEEDED libphotonring.so.0" \
-	has_needed_photon "$WORK/consumer-pc-shared/photon_consumer"
+check "pkg-config shared: photon-ring: build and run" pc_shared "${RING[@]}"
+check "pkg-config shared: ring-only consumer NEEDs the core, no companion" \
+	ring_only "$WORK/consumer-pc-shared/photon_consumer"
+check "pkg-config shared: ${WITH_COMPANIONS[*]}: build and run" \
+	pc_shared "${WITH_COMPANIONS[@]}"
+check "pkg-config shared: companions consumer NEEDs both companions" \
+	has_needed "$WORK/consumer-pc-shared/photon_consumer_companions" \
+	"${COMPANION_SONAMES[@]}"
 
-# Static through pkg-config: --static adds Libs.private, and -lphotonring
-# is wrapped in -Bstatic/-Bdynamic in place, so the archive is used while
-# the system libraries after it stay dynamic. (A plain -lphotonring left in
-# the line as well would add NEEDED libphotonring.so.0 again wherever the
-# linker runs with --no-as-needed.)
+# Static through pkg-config: --static adds Libs.private, and each
+# -lphotonring* is wrapped in -Bstatic/-Bdynamic in place, so the archives
+# are used while the system libraries after them stay dynamic. (A plain
+# -lphotonring left in the line as well would add NEEDED libphotonring.so.0
+# again wherever the linker runs with --no-as-needed.)
 pc_static()
 {
-	local cflags word
+	local cflags word exe
 	local -a libs=()
-	cflags=$(pkg-config --cflags photon-ring) || return 1
-	word=$(pkg-config --static --libs photon-ring) || return 1
+	exe=$(consumer_of "$@")
+	cflags=$(pkg-config --cflags "$@") || return 1
+	word=$(pkg-config --static --libs "$@") || return 1
 	echo "static libs: $word"
 	# shellcheck disable=SC2086
 	set -- $word
 	for word in "$@"; do
-		if [[ "$word" == -lphotonring ]]; then
+		if [[ "$word" == -lphotonring || "$word" == -lphotonring-* ]]
+		then
 			# shellcheck disable=SC2054 # linker flags, not a list
-			libs+=(-Wl,-Bstatic -lphotonring -Wl,-Bdynamic)
+			libs+=(-Wl,-Bstatic "$word" -Wl,-Bdynamic)
 		else
 			libs+=("$word")
 		fi
 	done
 	# shellcheck disable=SC2086
-	pc_build_and_run "$WORK/consumer-pc-static" $cflags "${libs[@]}"
+	pc_build_and_run "$WORK/consumer-pc-static" "$exe" $cflags "${libs[@]}"
 }
-check "pkg-config static: build and run" pc_static
-check "pkg-config static: no NEEDED libphotonring" \
-	no_needed_photon "$WORK/consumer-pc-static/photon_consumer"
+check "pkg-config static: photon-ring: build and run" pc_static "${RING[@]}"
+check "pkg-config static: ${WITH_COMPANIONS[*]}: build and run" \
+	pc_static "${WITH_COMPANIONS[@]}"
+for exe in photon_consumer photon_consumer_companions; do
+	check "pkg-config static: $exe: no NEEDED libphotonring*" \
+		no_needed "$WORK/consumer-pc-static/$exe" libphotonring
+done
 
 # ---- 5. an absolute CMAKE_INSTALL_LIBDIR ----
 
-# GNUInstallDirs allows an absolute libdir; photon-ring.pc must then carry
+# GNUInstallDirs allows an absolute libdir; the .pc files must then carry
 # it as is instead of "${prefix}/<absolute path>".
 ABS_PREFIX="$WORK/prefix2"
 ABS_LIBDIR="$WORK/prefix2/lib64abs"
@@ -358,16 +496,20 @@ check "absolute libdir: configure, build, install" \
 	install_library "$WORK/build-abslibdir" "$ABS_PREFIX" \
 	-DCMAKE_INSTALL_LIBDIR="$ABS_LIBDIR"
 
+# abs_libdir_pc MODULE...: each module's -L is exactly the absolute libdir,
+# and the consumer of the modules links and runs with them.
 abs_libdir_pc()
 {
-	local pc="$ABS_LIBDIR/pkgconfig/photon-ring.pc" libs
-	[[ -f "$pc" ]] || {
-		echo "no $pc"
-		return 1
-	}
-	cat "$pc"
+	local m libs
+	for m in "$@"; do
+		[[ -f "$ABS_LIBDIR/pkgconfig/$m.pc" ]] || {
+			echo "no $ABS_LIBDIR/pkgconfig/$m.pc"
+			return 1
+		}
+		cat "$ABS_LIBDIR/pkgconfig/$m.pc"
+	done
 	libs=$(PKG_CONFIG_PATH="$ABS_LIBDIR/pkgconfig" \
-		pkg-config --libs photon-ring) || return 1
+		pkg-config --libs "$@") || return 1
 	echo "libs: $libs"
 	# Exactly the absolute libdir, and the library is really there.
 	grep -qE "(^| )-L$ABS_LIBDIR( |$)" <<<"$libs" || {
@@ -375,15 +517,16 @@ abs_libdir_pc()
 		return 1
 	}
 	[[ -e "$ABS_LIBDIR/libphotonring.so" ]] || return 1
-	# And a consumer links and runs with it.
 	# shellcheck disable=SC2046
-	pc_build_and_run "$WORK/consumer-abslibdir" \
+	pc_build_and_run "$WORK/consumer-abslibdir" "$(consumer_of "$@")" \
 		$(PKG_CONFIG_PATH="$ABS_LIBDIR/pkgconfig" \
-			pkg-config --cflags --libs photon-ring) \
+			pkg-config --cflags --libs "$@") \
 		-Wl,-rpath,"$ABS_LIBDIR"
 }
 check "absolute libdir: photon-ring.pc gives a working -L path" \
-	abs_libdir_pc
+	abs_libdir_pc "${RING[@]}"
+check "absolute libdir: the companions' .pc give a working -L path" \
+	abs_libdir_pc "${WITH_COMPANIONS[@]}"
 
 # find_package() searches <prefix>/lib, lib64, lib/<arch> and share, not an
 # arbitrary absolute libdir, so the consumer names the config directory.
@@ -395,24 +538,26 @@ check "absolute libdir: find_package static: build and run" \
 # ---- 6. the same build installed elsewhere with --prefix ----
 
 # `cmake --install --prefix DIR` (what packagers and CI do) must give a tree
-# whose CMake package and photon-ring.pc both point into DIR, not at the
-# prefix the build was configured with.
+# whose CMake package and .pc files all point into DIR, not at the prefix
+# the build was configured with.
 MOVED="$WORK/prefix-moved"
 
 moved_pc()
 {
-	local pcdir="$MOVED/${LIBDIR_REL:-lib}/pkgconfig" libs
+	local pcdir="$MOVED/${LIBDIR_REL:-lib}/pkgconfig" libs m
 	"$CMAKE" --install "$WORK/build" --prefix "$MOVED" || return 1
-	cat "$pcdir/photon-ring.pc" || return 1
-	libs=$(PKG_CONFIG_PATH="$pcdir" pkg-config --libs photon-ring) ||
-		return 1
-	echo "libs: $libs"
-	grep -qE "(^| )-L$MOVED/${LIBDIR_REL:-lib}( |$)" <<<"$libs" || {
-		echo "expected -L$MOVED/${LIBDIR_REL:-lib}"
-		return 1
-	}
+	for m in "${RING[@]}" "${WITH_COMPANIONS[@]}"; do
+		cat "$pcdir/$m.pc" || return 1
+		libs=$(PKG_CONFIG_PATH="$pcdir" pkg-config --libs "$m") ||
+			return 1
+		echo "$m libs: $libs"
+		grep -qE "(^| )-L$MOVED/${LIBDIR_REL:-lib}( |$)" <<<"$libs" || {
+			echo "expected -L$MOVED/${LIBDIR_REL:-lib}"
+			return 1
+		}
+	done
 }
-check "install --prefix elsewhere: photon-ring.pc follows the prefix" moved_pc
+check "install --prefix elsewhere: the .pc files follow the prefix" moved_pc
 
 check "install --prefix elsewhere: find_package shared: build and run" \
 	cmake_consumer "$WORK/consumer-moved" "$MOVED"

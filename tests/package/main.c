@@ -2,12 +2,16 @@
 /*
  * A consumer of the installed libphotonring, built by tests/package/check.sh
  * through find_package() and pkg-config, shared and static. It uses only the
- * public header, as a user would, and exits 0 when every step worked.
+ * public header, as a user would, and exits 0 when every step worked. It
+ * wants the ring alone, so it links the core alone: photon/photon.h
+ * declaring the companions' functions must not make it need them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <photon/photon.h>
+
+#include "consumer.h"
 
 /* 12 bytes, no padding: one whole word and a 4-byte tail in the slot copy. */
 struct tick {
@@ -17,28 +21,6 @@ struct tick {
 };
 
 PHOTON_DEFINE_TYPED(tick, struct tick);
-
-static int failures;
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			failures++;                                            \
-		}                                                              \
-	} while (0)
-
-#define CHECK_RC(call, want)                                              \
-	do {                                                              \
-		int rc_ = (call);                                         \
-		if (rc_ != (want)) {                                      \
-			fprintf(stderr, "%s:%d: %s = %d (%s), want %s\n", \
-				__FILE__, __LINE__, #call, rc_,           \
-				photon_strerror(rc_), #want);             \
-			failures++;                                       \
-		}                                                         \
-	} while (0)
 
 /* Untyped calls: a 13-byte payload, so the tail path runs too. */
 static void untyped_round_trip(void)
