@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The hot paths in a plain loop, for callgrind's exact instruction counts
- * (bench/callgrind.sh): a typed 8-byte publish + try_recv, the same through
+ * (bench/callgrind.sh): a typed 8-byte publish + try_recv, the publish
+ * alone (one idle subscriber), the round trip through
  * the exported functions, a typed 24-byte round trip, and an empty poll.
  *
- *   hotpath MODE N     MODE: typed | exported | typed24 | empty
+ *   hotpath MODE N     MODE: typed | publish | exported | typed24 | empty
  *
  * callgrind.sh runs each mode at two counts and divides the difference of
  * the totals by the difference of the counts, so set-up costs cancel out.
@@ -52,6 +53,12 @@ int main(int argc, char **argv)
 			u64_publish(p, &i);
 			bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
 		}
+	} else if (strcmp(mode, "publish") == 0) {
+		/* One idle subscriber: lossy, so it costs the publisher
+		 * nothing. */
+		for (i = 0; i < n; i++)
+			u64_publish(p, &i);
+		bad = u64_try_recv(s, &sink) != PHOTON_LAGGED;
 	} else if (strcmp(mode, "exported") == 0) {
 		for (i = 0; i < n; i++) {
 			uint64_t v = 0;
@@ -75,8 +82,9 @@ int main(int argc, char **argv)
 		}
 		bad = sink != n;
 	} else {
-		fprintf(stderr,
-			"usage: hotpath typed|exported|typed24|empty N\n");
+		fprintf(
+		    stderr,
+		    "usage: hotpath typed|publish|exported|typed24|empty N\n");
 		return 2;
 	}
 	photon_subscriber_close(s);
