@@ -6,7 +6,10 @@
  * a torn read can produce must be a valid T (no pointers or enums the reader
  * trusts before the stamp check).
  *
- * Generated (all static inline, marked unused so a file may use only some):
+ * Generated (all static inline, marked unused so a file may use only some;
+ * publish, try_publish, try_recv and group_try_recv always inlined, so the
+ * hot path's cost does not hang on the compiler's inlining budget for the
+ * caller):
  *
  *   int prefix_channel_create(struct photon_channel **out, size_t capacity);
  *   int prefix_channel_create_bounded(struct photon_channel **out,
@@ -56,21 +59,21 @@
 	{                                                                      \
 		return photon_bus_topic(bus, topic, sizeof(T), #T, out);       \
 	}                                                                      \
-	PHOTON__UNUSED static inline int prefix##_publish(                     \
+	PHOTON__UNUSED PHOTON__INLINE int prefix##_publish(                    \
 	    struct photon_publisher *p, const T *msg)                          \
 	{                                                                      \
 		if (!PHOTON__TYPED_OK(p, msg, T))                              \
 			return PHOTON_EINVAL;                                  \
 		return photon__publish_n(p, msg, sizeof(T), 1);                \
 	}                                                                      \
-	PHOTON__UNUSED static inline int prefix##_try_publish(                 \
+	PHOTON__UNUSED PHOTON__INLINE int prefix##_try_publish(                \
 	    struct photon_publisher *p, const T *msg)                          \
 	{                                                                      \
 		if (!PHOTON__TYPED_OK(p, msg, T))                              \
 			return PHOTON_EINVAL;                                  \
 		return photon__publish_n(p, msg, sizeof(T), 0);                \
 	}                                                                      \
-	PHOTON__UNUSED static inline int prefix##_try_recv(                    \
+	PHOTON__UNUSED PHOTON__INLINE int prefix##_try_recv(                   \
 	    struct photon_subscriber *s, T *out)                               \
 	{                                                                      \
 		unsigned char tmp[sizeof(T)];                                  \
@@ -94,7 +97,7 @@
 			memcpy(out, tmp, sizeof(T));                           \
 		return rc;                                                     \
 	}                                                                      \
-	PHOTON__UNUSED static inline int prefix##_group_try_recv(              \
+	PHOTON__UNUSED PHOTON__INLINE int prefix##_group_try_recv(             \
 	    struct photon_group *g, T *out)                                    \
 	{                                                                      \
 		return prefix##_try_recv(g ? &g->sub : NULL, out);             \
