@@ -20,7 +20,7 @@ total() { # mode count -> instructions
 }
 echo "instructions per iteration (callgrind, $(git -C "$root" describe \
 	--always --dirty 2>/dev/null || echo unknown))"
-for mode in typed publish exported typed24 empty; do
+for mode in typed publish exported typed24 full empty; do
 	a=$(total "$mode" 100000)
 	b=$(total "$mode" 200000)
 	awk -v m="$mode" -v a="$a" -v b="$b" \

@@ -3,9 +3,11 @@
  * The hot paths in a plain loop, for callgrind's exact instruction counts
  * (bench/callgrind.sh): a typed 8-byte publish + try_recv, the publish
  * alone (one idle subscriber), the round trip through
- * the exported functions, a typed 24-byte round trip, and an empty poll.
+ * the exported functions, a typed 24-byte round trip, a bounded channel
+ * kept full (each publish rescans the gate), and an empty poll.
  *
- *   hotpath MODE N     MODE: typed | publish | exported | typed24 | empty
+ *   hotpath MODE N     MODE: typed | publish | exported | typed24 | full |
+ * empty
  *
  * callgrind.sh runs each mode at two counts and divides the difference of
  * the totals by the difference of the counts, so set-up costs cancel out.
@@ -34,10 +36,15 @@ int main(int argc, char **argv)
 	uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000, i;
 	uint64_t bad = 0, sink = 0;
 	int t24 = strcmp(mode, "typed24") == 0;
+	int full = strcmp(mode, "full") == 0;
 	int rc;
 
-	rc =
-	    t24 ? t24_channel_create(&ch, 4096) : u64_channel_create(&ch, 4096);
+	if (full)
+		rc = u64_channel_create_bounded(&ch, 4096, 0);
+	else if (t24)
+		rc = t24_channel_create(&ch, 4096);
+	else
+		rc = u64_channel_create(&ch, 4096);
 	if (rc == PHOTON_OK)
 		rc = photon_publisher_open(ch, &p);
 	if (rc == PHOTON_OK)
@@ -74,6 +81,21 @@ int main(int argc, char **argv)
 			bad += t24_try_recv(s, &v) != PHOTON_OK || v.seq != i ||
 			       v.ask != 3 * i;
 		}
+	} else if (full) {
+		/* Bounded and kept full: every publish finds the cached limit
+		 * spent and rescans the gate, as a publisher faster than its
+		 * consumer does. */
+		uint64_t v = 0;
+
+		for (i = 0; i < 4096; i++)
+			bad += u64_try_publish(p, &i) != PHOTON_OK;
+		bad += u64_try_publish(p, &i) != PHOTON_FULL;
+		for (i = 0; i < n; i++) {
+			uint64_t m = i + 4096;
+
+			bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
+			bad += u64_try_publish(p, &m) != PHOTON_OK;
+		}
 	} else if (strcmp(mode, "empty") == 0) {
 		for (i = 0; i < n; i++) {
 			uint64_t v;
@@ -82,9 +104,9 @@ int main(int argc, char **argv)
 		}
 		bad = sink != n;
 	} else {
-		fprintf(
-		    stderr,
-		    "usage: hotpath typed|publish|exported|typed24|empty N\n");
+		fprintf(stderr,
+			"usage: hotpath "
+			"typed|publish|exported|typed24|full|empty N\n");
 		return 2;
 	}
 	photon_subscriber_close(s);

@@ -214,21 +214,28 @@ static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 int photon__gate_wait(struct photon_publisher *p, int wait)
 {
 	struct photon_channel *ch = p->channel;
+	uint64_t s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED);
 	struct photon__waiter wt;
+	int waiting = 0;
 
 	if (!bounded(ch)) {
-		p->limit = UINT64_MAX;
+		p->gate = UINT64_MAX;
+		photon__publisher_limit(p);
 		return PHOTON_OK;
 	}
-	photon__waiter_init(&wt, NULL);
 	for (;;) {
 		pthread_mutex_lock(&ch->gate_lock);
-		p->limit = rescan(ch, PHOTON__LOAD(&p->seq, PHOTON__RELAXED));
+		p->gate = rescan(ch, s);
 		pthread_mutex_unlock(&ch->gate_lock);
-		if (PHOTON__LOAD(&p->seq, PHOTON__RELAXED) < p->limit)
+		photon__publisher_limit(p);
+		if (s < p->gate)
 			return PHOTON_OK;
 		if (!wait)
 			return PHOTON_FULL;
+		if (!waiting) { /* the spin ladder only once it is needed */
+			photon__waiter_init(&wt, NULL);
+			waiting = 1;
+		}
 		photon__waiter_pause(&wt);
 	}
 }

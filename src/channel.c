@@ -281,15 +281,15 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	if (p->mpmc) {
 		/* Always out of line: claims come from the shared counter. */
 		PHOTON__STORE(&p->seq, 0, PHOTON__RELAXED);
-		p->limit = 0;
 	} else {
 		PHOTON__STORE(&p->seq,
 			      PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) +
 				  1,
 			      PHOTON__RELAXED);
 		/* Lossy: never gated. Bounded: the first publish rescans. */
-		p->limit = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
+		p->gate = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
 	}
+	photon__publisher_limit(p);
 	p->channel = photon__channel_ref(ch);
 	*out = p;
 	return PHOTON_OK;
@@ -328,17 +328,16 @@ PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
  * sched_yield: a yield convoy with more threads than cores measured ~4k
  * msg/s).
  */
-static void wait_previous_lap(const struct photon_publisher *p, uint64_t s)
+static void wait_previous_lap(const struct photon_publisher *p,
+			      const unsigned char *slot, uint64_t s)
 {
-	const struct photon__atomic64 *stamp;
+	const struct photon__atomic64 *stamp = photon__slot_stamp(slot);
 	struct photon__waiter wt;
 	uint64_t prev;
 
 	if (s < p->index.capacity)
 		return;
 	prev = s - p->index.capacity;
-	stamp = photon__slot_stamp(
-	    photon__slot_at(p->slots, &p->index, p->stride, s));
 	photon__waiter_init(&wt, NULL);
 	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2)
 		photon__waiter_pause(&wt);
@@ -386,43 +385,67 @@ int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq)
 	return PHOTON_OK;
 }
 
-void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
-			 uint64_t s)
+PHOTON_API void photon__publish_commit(struct photon_publisher *p, uint64_t s)
 {
-	wait_previous_lap(p, s);
-	photon__slot_write(photon__slot_at(p->slots, &p->index, p->stride, s),
-			   msg, p->msg_size, s); /* W1..W4 */
-	advance_cursor(p);			 /* W5 (M1, M2) */
+	(void)s;	   /* the cursor moves over every committed sequence */
+	advance_cursor(p); /* W5 (M1, M2) */
 	photon__wake_parked(p, p->line);
 	PHOTON__BUMP(&p->seq, 1); /* messages through this handle */
 }
 
-static int publish_mpmc(struct photon_publisher *p, const void *msg, int wait)
+void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
+			 uint64_t s)
 {
-	uint64_t s;
-	int rc = photon__mpmc_claim(p, wait, &s);
+	unsigned char *slot =
+	    photon__slot_at(p->slots, &p->index, p->stride, s);
 
-	if (rc == PHOTON_OK)
-		photon__mpmc_commit(p, msg, s);
-	return rc;
+	wait_previous_lap(p, slot, s);
+	photon__slot_write(slot, msg, p->msg_size, s); /* W1..W4 */
+	photon__publish_commit(p, s);
 }
 
 /*
  * The publisher's slow path, reached when seq >= limit: a bounded channel
- * at its cached limit, or any MPMC handle.
+ * at its cached limit, any MPMC handle, or a ring whose capacity is not a
+ * power of two (every publish).
  */
+PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
+						    int wait)
+{
+	struct photon__room r = { NULL, 0 };
+	uint64_t s;
+	int rc;
+
+	if (p->mpmc) {
+		rc = photon__mpmc_claim(p, wait, &s);
+	} else {
+		s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED);
+		rc = s < p->gate ? PHOTON_OK : photon__gate_wait(p, wait);
+	}
+	if (rc != PHOTON_OK) {
+		r.seq = (uint64_t)(int64_t)rc;
+		return r;
+	}
+	r.slot = photon__slot_at(p->slots, &p->index, p->stride, s);
+	r.seq = s;
+	if (p->mpmc) /* the slot's previous lap first: see above */
+		wait_previous_lap(p, r.slot, s);
+	return r;
+}
+
 PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
 				    int wait)
 {
-	int rc;
+	struct photon__room r = photon__publish_room(p, wait);
 
-	if (p->mpmc)
-		return publish_mpmc(p, msg, wait);
-	rc = photon__gate_wait(p, wait);
-	if (rc != PHOTON_OK)
-		return rc;
-	photon__publish_at(p, msg, p->msg_size,
-			   PHOTON__LOAD(&p->seq, PHOTON__RELAXED));
+	if (!r.slot)
+		return (int)r.seq;
+	if (p->mpmc) {
+		photon__slot_write(r.slot, msg, p->msg_size, r.seq);
+		photon__publish_commit(p, r.seq);
+	} else {
+		photon__publish_at(p, r.slot, msg, p->msg_size, r.seq);
+	}
 	return PHOTON_OK;
 }
 

@@ -128,11 +128,19 @@ void photon__gate_unregister(struct photon_channel *ch,
 uint64_t photon__gate_rejoin(struct photon_channel *ch,
 			     struct photon_subscriber *s, uint64_t oldest);
 /*
- * SPMC: waits (or not) until p->seq < p->limit. MPMC: claims the next
- * sequence below the shared limit into *seq. PHOTON_OK or PHOTON_FULL.
+ * SPMC: waits (or not) until p->seq < p->gate, and sets p->limit from it.
+ * MPMC: claims the next sequence below the shared limit into *seq.
+ * PHOTON_OK or PHOTON_FULL.
  */
 int photon__gate_wait(struct photon_publisher *p, int wait);
 int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait);
+
+/* p->limit from p->gate, which the inline publish may use only on a
+ * power-of-two ring and never for an MPMC handle. */
+static inline void photon__publisher_limit(struct photon_publisher *p)
+{
+	p->limit = (!p->mpmc && p->index.mask) ? p->gate : 0;
+}
 
 /* wait.c */
 struct photon__waiter {

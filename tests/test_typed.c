@@ -435,6 +435,64 @@ static void test_bounded_full(void **state)
 	photon_channel_release(ch);
 }
 
+/*
+ * The inline publish indexes with the mask alone: on a ring whose capacity
+ * is not a power of two every typed publish goes out of line. Lossy and
+ * bounded, each message lands in its own slot: the lag arithmetic of a
+ * capacity-c ring, and a bounded ring that gates at exactly c - watermark.
+ */
+static void test_any_capacity_typed(void **state)
+{
+	static const size_t caps[] = { 3, 5, 6, 12, 100, 8 };
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		uint64_t c = caps[k], i, v;
+		struct photon_channel *ch;
+		struct photon_publisher *p;
+		struct photon_subscriber *s;
+
+		assert_rc(u64_channel_create(&ch, c), PHOTON_OK);
+		assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+		assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+		for (i = 0; i < 3 * c + 1; i++)
+			assert_rc(u64_publish(p, &i), PHOTON_OK);
+		assert_rc(u64_try_recv(s, &v), PHOTON_LAGGED);
+		assert_int_equal(photon_subscriber_last_skipped(s), 2 * c + 1);
+		for (i = 2 * c + 1; i < 3 * c + 1; i++) {
+			assert_rc(u64_try_recv(s, &v), PHOTON_OK);
+			assert_int_equal(v, i);
+		}
+		assert_rc(u64_try_recv(s, &v), PHOTON_EMPTY);
+		photon_publisher_close(p);
+		photon_subscriber_close(s);
+		photon_channel_release(ch);
+
+		assert_rc(u64_channel_create_bounded(&ch, c, 1), PHOTON_OK);
+		assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+		assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+		for (i = 0; i < 4 * c; i++) {
+			uint64_t j, n = 0;
+
+			while (u64_try_publish(p, &(uint64_t){ i + n }) ==
+			       PHOTON_OK)
+				n++;
+			/* Every read of the previous round freed its slot. */
+			assert_int_equal(n, c - 1);
+			for (j = 0; j < n; j++) {
+				assert_rc(u64_try_recv(s, &v), PHOTON_OK);
+				assert_int_equal(v, i + j);
+			}
+			i += n - 1;
+		}
+		assert_int_equal(photon_subscriber_lagged(s), 0);
+		photon_publisher_close(p);
+		photon_subscriber_close(s);
+		photon_channel_release(ch);
+	}
+}
+
 static void test_latest(void **state)
 {
 	struct photon_channel *ch;
@@ -634,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_two_line_round_trip),
 		cmocka_unit_test(test_untouched_unless_ok),
 		cmocka_unit_test(test_null_arguments),
+		cmocka_unit_test(test_any_capacity_typed),
 		cmocka_unit_test(test_wrong_size_is_einval),
 		cmocka_unit_test(test_bounded_full),
 		cmocka_unit_test(test_latest),

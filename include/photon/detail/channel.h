@@ -91,10 +91,15 @@ struct photon_publisher {
 	 * only by the publishing thread; atomic so a metrics thread may read
 	 * it (photon_publisher_sequence). */
 	struct photon__atomic64 seq;
-	uint64_t limit;	   /* inline publish only while seq < limit */
+	/* Inline publish only while seq < limit: `gate` on a power-of-two
+	 * ring, 0 (always out of line) for MPMC handles and other
+	 * capacities, so the inline path indexes with the mask alone. */
+	uint64_t limit;
 	uint64_t msg_size; /* bytes copied per message (typed check) */
 	struct photon__ring_index index; /* the magic spills to line 2 */
 	/* Second line: slow paths. */
+	uint64_t gate;	 /* SPMC: publish while seq < gate (the cached
+			    limit of a bounded channel; lossy: all-ones) */
 	uint64_t stride; /* bytes per slot, a multiple of 64 */
 	struct photon_channel *channel;
 	int mpmc;
@@ -149,6 +154,23 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, index.magic) ==
 
 /* ---- slow paths of the inline code: internal, not for direct use ---- */
 
+/*
+ * Room for one message, out of line: the slot to write sequence `seq` into
+ * (a bounded channel past its gate, an MPMC claim, a ring of any capacity),
+ * or slot NULL and seq the status (PHOTON_FULL, PHOTON_CLOSED...). The
+ * message itself never leaves the inline code, so the caller's payload may
+ * stay in registers. An MPMC handle then commits with
+ * photon__publish_commit, any other handle publishes inline.
+ */
+struct photon__room {
+	unsigned char *slot;
+	uint64_t seq;
+};
+PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
+						    int wait);
+PHOTON_API void photon__publish_commit(struct photon_publisher *p, uint64_t s);
+/* The slow path of 0.1's inline publish, kept for programs built with it:
+ * room, write and publish in one call. */
 PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
 				    int wait);
 PHOTON_API void photon__wake(struct photon_publisher *p);
@@ -280,19 +302,18 @@ PHOTON__INLINE void photon__wake_parked(struct photon_publisher *p,
 }
 
 /*
- * Writes sequence s and publishes it: W1..W5, then the park check P2. The
- * caller owns sequence s (the single publisher).
+ * Writes sequence s into `slot` (its slot) and publishes it: W1..W5, then
+ * the park check P2. The caller owns sequence s (the single publisher).
  */
 PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
-				       const void *msg, size_t n, uint64_t s)
+				       unsigned char *slot, const void *msg,
+				       size_t n, uint64_t s)
 {
 	/* Loaded once: the stores below could alias p->line for the
 	 * compiler, which would then reload it. */
 	struct photon__cursor_line *line = p->line;
 
-	photon__slot_write(
-	    photon__slot_at(p->slots, &p->index, PHOTON_SLOT_STRIDE(n), s), msg,
-	    n, s);
+	photon__slot_write(slot, msg, n, s);
 	PHOTON__STORE(&line->cursor, s, PHOTON__RELEASE); /* W5, -> R6 */
 	photon__wake_parked(p, line);
 	PHOTON__STORE(&p->seq, s + 1, PHOTON__RELAXED);
@@ -300,18 +321,35 @@ PHOTON__INLINE void photon__publish_at(struct photon_publisher *p,
 
 /*
  * Publishes msg (n bytes). wait != 0 waits for room in a bounded channel.
- * A lossy SPMC channel's limit is UINT64_MAX, so the one compare below is
- * the whole cost of backpressure and MPMC for it; bounded channels and
- * MPMC handles go out of line when the compare says so.
+ * A lossy SPMC channel on a power-of-two ring has the limit UINT64_MAX, so
+ * the one compare below is the whole cost of backpressure, MPMC and other
+ * capacities for it, and the slot index is the mask alone; bounded
+ * channels, MPMC handles and other capacities go out of line when the
+ * compare says so.
  */
 PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
 				     const void *msg, size_t n, int wait)
 {
 	uint64_t s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED); /* own field */
+	/* Used only when limit > 0, a power-of-two ring (see the struct);
+	 * computed before the compare so the slot's address is ready early. */
+	unsigned char *slot =
+	    p->slots + (s & p->index.mask) * PHOTON_SLOT_STRIDE(n);
 
-	if (PHOTON__UNLIKELY(s >= p->limit))
-		return photon__publish_slow(p, msg, wait);
-	photon__publish_at(p, msg, n, s);
+	if (PHOTON__UNLIKELY(s >= p->limit)) {
+		struct photon__room r = photon__publish_room(p, wait);
+
+		if (!r.slot)
+			return (int)r.seq;
+		if (p->mpmc) {
+			photon__slot_write(r.slot, msg, n, r.seq); /* W1..W4 */
+			photon__publish_commit(p, r.seq);	   /* W5 */
+			return PHOTON_OK;
+		}
+		slot = r.slot;
+		s = r.seq;
+	}
+	photon__publish_at(p, slot, msg, n, s);
 	return PHOTON_OK;
 }
 
