@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Exact instruction counts of the hot paths (callgrind), per message:
-#   bench/callgrind.sh [BUILD_DIR]     (default build/bench, RelWithDebInfo)
+#   bench/callgrind.sh [BUILD_DIR]  (default build/callgrind; configured
+#                                   RelWithDebInfo, as its figures are)
 # Each mode of bench/hotpath.c runs at 100k and 200k messages; the
 # difference of the totals over 100k is the cost of one iteration of the
 # loop, set-up excluded. Needs valgrind (Debian package `valgrind`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build/bench}
+build=${1:-$root/build/callgrind}
 command -v valgrind >/dev/null || {
 	echo "callgrind.sh: valgrind not found (apt-get install valgrind)" >&2
 	exit 2

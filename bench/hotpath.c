@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The hot paths in a plain loop, for callgrind's exact instruction counts
- * (bench/callgrind.sh): a typed 8-byte publish + try_recv, the publish
- * alone (one idle subscriber), the round trip through
- * the exported functions, a typed 24-byte round trip, a bounded channel
- * kept full (each publish rescans the gate), and an empty poll.
+ * (bench/callgrind.sh):
  *
- *   hotpath MODE N     MODE: typed | publish | exported | typed24 | full |
- * empty
+ *   hotpath MODE N
  *
+ *   typed     typed 8-byte publish + try_recv (the round trip)
+ *   publish   typed 8-byte publish alone, one idle subscriber
+ *   exported  the round trip through photon_publish / photon_try_recv
+ *   typed24   typed 24-byte round trip
+ *   full      bounded and kept full: every publish rescans the gate
+ *   empty     typed try_recv of an empty channel
+ *
+ * Each mode is its own function with its own locals, as a user's loop
+ * would be: a counter whose address went to an exported call elsewhere in
+ * the program would sit in memory and be counted against the library.
  * callgrind.sh runs each mode at two counts and divides the difference of
  * the totals by the difference of the counts, so set-up costs cancel out.
- * It checks every message it reads and exits non-zero on a mismatch.
+ * Every message read is checked; a mismatch exits non-zero.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,91 +33,145 @@ struct tick24 {
 PHOTON_DEFINE_TYPED(u64, uint64_t);
 PHOTON_DEFINE_TYPED(t24, struct tick24);
 
-int main(int argc, char **argv)
-{
+struct ring {
 	struct photon_channel *ch;
 	struct photon_publisher *p;
 	struct photon_subscriber *s;
+};
+
+#define MODE __attribute__((noinline)) static uint64_t
+
+MODE typed(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = 0;
+
+		u64_publish(p, &i);
+		bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
+	}
+	return bad;
+}
+
+MODE publish(struct photon_publisher *p, struct photon_subscriber *s,
+	     uint64_t n)
+{
+	uint64_t i, v;
+
+	/* Lossy: the idle subscriber costs the publisher nothing. */
+	for (i = 0; i < n; i++)
+		u64_publish(p, &i);
+	return n > 4096 && u64_try_recv(s, &v) != PHOTON_LAGGED;
+}
+
+MODE exported(struct photon_publisher *p, struct photon_subscriber *s,
+	      uint64_t n)
+{
+	uint64_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = 0;
+
+		photon_publish(p, &i);
+		bad += photon_try_recv(s, &v) != PHOTON_OK || v != i;
+	}
+	return bad;
+}
+
+MODE typed24(struct photon_publisher *p, struct photon_subscriber *s,
+	     uint64_t n)
+{
+	uint64_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct tick24 m = { i, 2 * i, 3 * i }, v = { 0, 0, 0 };
+
+		t24_publish(p, &m);
+		bad += t24_try_recv(s, &v) != PHOTON_OK || v.seq != i ||
+		       v.ask != 3 * i;
+	}
+	return bad;
+}
+
+/* Bounded and kept full: every publish finds the cached limit spent and
+ * rescans the gate, as a publisher faster than its consumer does. */
+MODE full(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t bad = 0, i, v = 0;
+
+	for (i = 0; i < 4096; i++)
+		bad += u64_try_publish(p, &i) != PHOTON_OK;
+	bad += u64_try_publish(p, &i) != PHOTON_FULL;
+	for (i = 0; i < n; i++) {
+		uint64_t m = i + 4096;
+
+		bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
+		bad += u64_try_publish(p, &m) != PHOTON_OK;
+	}
+	return bad;
+}
+
+MODE empty(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t hits = 0, i;
+
+	(void)p;
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+
+		hits += u64_try_recv(s, &v) == PHOTON_EMPTY;
+	}
+	return hits != n;
+}
+
+static const struct {
+	const char *name;
+	uint64_t (*run)(struct photon_publisher *, struct photon_subscriber *,
+			uint64_t);
+	size_t msg_size;
+	int bounded;
+} modes[] = {
+	{ "typed", typed, sizeof(uint64_t), 0 },
+	{ "publish", publish, sizeof(uint64_t), 0 },
+	{ "exported", exported, sizeof(uint64_t), 0 },
+	{ "typed24", typed24, sizeof(struct tick24), 0 },
+	{ "full", full, sizeof(uint64_t), 1 },
+	{ "empty", empty, sizeof(uint64_t), 0 },
+};
+
+int main(int argc, char **argv)
+{
 	const char *mode = argc > 1 ? argv[1] : "typed";
-	uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000, i;
-	uint64_t bad = 0, sink = 0;
-	int t24 = strcmp(mode, "typed24") == 0;
-	int full = strcmp(mode, "full") == 0;
+	uint64_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000, bad;
+	struct ring r;
+	size_t k;
 	int rc;
 
-	if (full)
-		rc = u64_channel_create_bounded(&ch, 4096, 0);
-	else if (t24)
-		rc = t24_channel_create(&ch, 4096);
-	else
-		rc = u64_channel_create(&ch, 4096);
+	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+		if (strcmp(mode, modes[k].name) == 0)
+			break;
+	if (k == sizeof(modes) / sizeof(modes[0])) {
+		fprintf(stderr, "usage: hotpath typed|publish|exported|typed24|"
+				"full|empty N\n");
+		return 2;
+	}
+	rc = modes[k].bounded
+		 ? photon_channel_create_bounded(&r.ch, 4096, modes[k].msg_size,
+						 0)
+		 : photon_channel_create(&r.ch, 4096, modes[k].msg_size);
 	if (rc == PHOTON_OK)
-		rc = photon_publisher_open(ch, &p);
+		rc = photon_publisher_open(r.ch, &r.p);
 	if (rc == PHOTON_OK)
-		rc = photon_subscribe(ch, &s);
+		rc = photon_subscribe(r.ch, &r.s);
 	if (rc != PHOTON_OK) {
 		fprintf(stderr, "hotpath: setup: %s\n", photon_strerror(rc));
 		return 1;
 	}
-	if (strcmp(mode, "typed") == 0) {
-		for (i = 0; i < n; i++) {
-			uint64_t v = 0;
-
-			u64_publish(p, &i);
-			bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
-		}
-	} else if (strcmp(mode, "publish") == 0) {
-		/* One idle subscriber: lossy, so it costs the publisher
-		 * nothing. */
-		for (i = 0; i < n; i++)
-			u64_publish(p, &i);
-		bad = u64_try_recv(s, &sink) != PHOTON_LAGGED;
-	} else if (strcmp(mode, "exported") == 0) {
-		for (i = 0; i < n; i++) {
-			uint64_t v = 0;
-
-			photon_publish(p, &i);
-			bad += photon_try_recv(s, &v) != PHOTON_OK || v != i;
-		}
-	} else if (t24) {
-		for (i = 0; i < n; i++) {
-			struct tick24 m = { i, 2 * i, 3 * i }, v = { 0, 0, 0 };
-
-			t24_publish(p, &m);
-			bad += t24_try_recv(s, &v) != PHOTON_OK || v.seq != i ||
-			       v.ask != 3 * i;
-		}
-	} else if (full) {
-		/* Bounded and kept full: every publish finds the cached limit
-		 * spent and rescans the gate, as a publisher faster than its
-		 * consumer does. */
-		uint64_t v = 0;
-
-		for (i = 0; i < 4096; i++)
-			bad += u64_try_publish(p, &i) != PHOTON_OK;
-		bad += u64_try_publish(p, &i) != PHOTON_FULL;
-		for (i = 0; i < n; i++) {
-			uint64_t m = i + 4096;
-
-			bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
-			bad += u64_try_publish(p, &m) != PHOTON_OK;
-		}
-	} else if (strcmp(mode, "empty") == 0) {
-		for (i = 0; i < n; i++) {
-			uint64_t v;
-
-			sink += u64_try_recv(s, &v) == PHOTON_EMPTY;
-		}
-		bad = sink != n;
-	} else {
-		fprintf(stderr,
-			"usage: hotpath "
-			"typed|publish|exported|typed24|full|empty N\n");
-		return 2;
-	}
-	photon_subscriber_close(s);
-	photon_publisher_close(p);
-	photon_channel_release(ch);
+	bad = modes[k].run(r.p, r.s, n);
+	photon_subscriber_close(r.s);
+	photon_publisher_close(r.p);
+	photon_channel_release(r.ch);
 	if (bad) {
 		fprintf(stderr, "hotpath %s: %llu bad reads\n", mode,
 			(unsigned long long)bad);
