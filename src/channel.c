@@ -404,13 +404,9 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 	photon__publish_commit(p, s);
 }
 
-/*
- * The publisher's slow path, reached when seq >= limit: a bounded channel
- * at its cached limit, any MPMC handle, or a ring whose capacity is not a
- * power of two (every publish).
- */
-PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
-						    int wait)
+/* publish_room's waits: the bounded gate, an MPMC claim and its lap. */
+static PHOTON__COLD struct photon__room room_wait(struct photon_publisher *p,
+						  int wait)
 {
 	struct photon__room r = { NULL, 0 };
 	uint64_t s;
@@ -420,7 +416,7 @@ PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 		rc = photon__mpmc_claim(p, wait, &s);
 	} else {
 		s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED);
-		rc = s < p->gate ? PHOTON_OK : photon__gate_wait(p, wait);
+		rc = photon__gate_wait(p, wait);
 	}
 	if (rc != PHOTON_OK) {
 		r.seq = (uint64_t)(int64_t)rc;
@@ -431,6 +427,26 @@ PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 	if (p->mpmc) /* the slot's previous lap first: see above */
 		wait_previous_lap(p, r.slot, s);
 	return r;
+}
+
+/*
+ * The publisher's slow path, reached when seq >= limit: a bounded channel
+ * at its cached limit, any MPMC handle, or a ring whose capacity is not a
+ * power of two (every publish: that case comes first and waits for
+ * nothing, so it stays short).
+ */
+PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
+						    int wait)
+{
+	uint64_t s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED);
+
+	if (PHOTON__LIKELY(!p->mpmc && s < p->gate)) {
+		struct photon__room r = {
+			photon__slot_at(p->slots, &p->index, p->stride, s), s
+		};
+		return r;
+	}
+	return room_wait(p, wait);
 }
 
 PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
