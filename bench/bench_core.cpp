@@ -650,6 +650,25 @@ void BM_peer_empty_poll(benchmark::State &state, const xt_transport *t)
 	t->destroy(lane);
 }
 
+// Publish alone into a lossy ring nobody reads: libphotonring against the
+// bare seqlock ring (issue 11's publish target).
+void BM_peer_publish(benchmark::State &state, const xt_transport *t)
+{
+	void *lane = t->create(capacity, 0);
+	uint64_t sent = 0;
+
+	if (!lane) {
+		state.SkipWithError("could not create the queue");
+		return;
+	}
+	while (state.KeepRunningBatch(batch))
+		sent += t->st_publish(lane, (uint64_t)batch);
+	if (sent != (uint64_t)state.iterations())
+		state.SkipWithError("a lossy send failed");
+	state.SetItemsProcessed(state.iterations());
+	t->destroy(lane);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -677,6 +696,10 @@ int main(int argc, char **argv)
 		benchmark::RegisterBenchmark(
 		    ("BM_peer_empty_poll/" + std::string(t->name)).c_str(),
 		    BM_peer_empty_poll, t);
+		if (t->caps & XT_LOSSY)
+			benchmark::RegisterBenchmark(
+			    ("BM_peer_publish/" + std::string(t->name)).c_str(),
+			    BM_peer_publish, t);
 	}
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();

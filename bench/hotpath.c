@@ -11,6 +11,10 @@
  *   typed24   typed 24-byte round trip
  *   full      bounded and kept full: every publish rescans the gate
  *   empty     typed try_recv of an empty channel
+ *   rt:NAME   the round trip loop of transport NAME (bench_core's
+ *             BM_peer_roundtrip; photon, seqlock, ck-spsc ...: -l lists)
+ *   pub:NAME  its publish-alone loop, lossy transports only
+ *             (BM_peer_publish)
  *
  * Each mode is its own function with its own locals, as a user's loop
  * would be: a counter whose address went to an exported call elsewhere in
@@ -25,6 +29,8 @@
 #include <string.h>
 
 #include <photon/photon.h>
+
+#include "xt.h"
 
 struct tick24 {
 	uint64_t seq, bid, ask;
@@ -140,6 +146,38 @@ static const struct {
 	{ "empty", empty, sizeof(uint64_t), 0 },
 };
 
+/* rt:NAME and pub:NAME: the loops every transport shares (xt_loops.h). */
+static int peer(int rt, const char *name, uint64_t n)
+{
+	const struct xt_transport *t = NULL;
+	uint64_t fails = 0, got;
+	void *lane;
+	int i;
+
+	for (i = 0; xt_transports[i]; i++)
+		if (strcmp(xt_transports[i]->name, name) == 0)
+			t = xt_transports[i];
+	if (!t || (!rt && !(t->caps & XT_LOSSY))) {
+		fprintf(stderr, "hotpath: no %stransport '%s' in this build\n",
+			rt ? "" : "lossy ", name);
+		return 2;
+	}
+	lane = t->create(4096, 0);
+	if (!lane) {
+		fprintf(stderr, "hotpath: %s: could not create\n", t->name);
+		return 1;
+	}
+	got = rt ? (t->st_roundtrip(lane, n, &fails), n - fails)
+		 : t->st_publish(lane, n);
+	t->destroy(lane);
+	if (got != n) {
+		fprintf(stderr, "hotpath %s: %llu failed\n", name,
+			(unsigned long long)(n - got));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "typed";
@@ -148,12 +186,17 @@ int main(int argc, char **argv)
 	size_t k;
 	int rc;
 
+	if (strncmp(mode, "rt:", 3) == 0)
+		return peer(1, mode + 3, n);
+	if (strncmp(mode, "pub:", 4) == 0)
+		return peer(0, mode + 4, n);
+
 	for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
 		if (strcmp(mode, modes[k].name) == 0)
 			break;
 	if (k == sizeof(modes) / sizeof(modes[0])) {
 		fprintf(stderr, "usage: hotpath typed|publish|exported|typed24|"
-				"full|empty N\n");
+				"full|empty|rt:NAME|pub:NAME N\n");
 		return 2;
 	}
 	rc = modes[k].bounded

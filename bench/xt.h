@@ -28,7 +28,8 @@ extern "C" {
 enum xt_caps {
 	XT_ONEWAY = 1u << 0,
 	XT_PINGPONG = 1u << 1,
-	XT_THROUGHPUT = 1u << 2 /* lossless: a full queue holds the sender */
+	XT_THROUGHPUT = 1u << 2, /* lossless: a full queue holds the sender */
+	XT_LOSSY = 1u << 3	 /* a lossy lane takes every send, unread */
 };
 
 /* A flag on a line of its own, written by one thread, polled by another. */
@@ -74,6 +75,8 @@ struct xt_transport {
 	/* Single thread, for bench_core: see xt_loops.h. */
 	uint64_t (*st_roundtrip)(void *lane, uint64_t n, uint64_t *fails);
 	uint64_t (*st_empty)(void *lane, uint64_t n);
+	/* n sends into a lossy lane nobody reads (XT_LOSSY only). */
+	uint64_t (*st_publish)(void *lane, uint64_t n);
 };
 
 /* The transports built into this binary, NULL-terminated. */

@@ -204,14 +204,17 @@ const struct xt_transport xt_floor = {
 const struct xt_transport xt_seqlock = {
 	"seqlock",
 	"bare SPEC 1 seqlock ring, no handles (baseline)",
-	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT,
+	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT | XT_LOSSY,
 	seqring_create,
 	seqring_destroy,
 	XT_LOOPS(seqlock)
 };
 
 const struct xt_transport xt_seqlock16 = {
-	"seqlock-16",	 "bare seqlock ring, 16-byte slots (experiment)",
-	XT_THROUGHPUT,	 seq16_create,
-	seqring_destroy, XT_LOOPS(seq16)
+	"seqlock-16",
+	"bare seqlock ring, 16-byte slots (experiment)",
+	XT_THROUGHPUT | XT_LOSSY,
+	seq16_create,
+	seqring_destroy,
+	XT_LOOPS(seq16)
 };

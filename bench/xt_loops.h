@@ -28,7 +28,8 @@
 #define XT_LOOPS(p)                                                        \
 	XT__CAT(p, _oneway_tx), XT__CAT(p, _oneway_rx), XT__CAT(p, _ping), \
 	    XT__CAT(p, _pong), XT__CAT(p, _tput_tx), XT__CAT(p, _tput_rx), \
-	    XT__CAT(p, _st_roundtrip), XT__CAT(p, _st_empty)
+	    XT__CAT(p, _st_roundtrip), XT__CAT(p, _st_empty),              \
+	    XT__CAT(p, _st_publish)
 #define XT__RELAX(pause)            \
 	do {                        \
 		if (pause)          \
@@ -246,6 +247,17 @@ static uint64_t XT__F(_st_empty)(void *lane, uint64_t n)
 	for (i = 0; i < n; i++)
 		got += (uint64_t)XT__F(_try_recv)(lane, &v);
 	return got;
+}
+
+/* Single thread: n sends, nobody reading (lossy lanes). Returns how many
+ * were taken. */
+static uint64_t XT__F(_st_publish)(void *lane, uint64_t n)
+{
+	uint64_t i, sent = 0;
+
+	for (i = 0; i < n; i++)
+		sent += (uint64_t)XT__F(_try_send)(lane, i + 1);
+	return sent;
 }
 
 #undef XT__F

@@ -82,7 +82,7 @@ static inline int abi_try_recv(void *p, uint64_t *v)
 const struct xt_transport xt_photon = {
 	"photon",
 	"libphotonring, typed inline wrappers (broadcast)",
-	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT,
+	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT | XT_LOSSY,
 	lane_create,
 	lane_destroy,
 	XT_LOOPS(typed)
@@ -91,7 +91,7 @@ const struct xt_transport xt_photon = {
 const struct xt_transport xt_photon_abi = {
 	"photon-abi",
 	"libphotonring, exported functions (broadcast)",
-	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT,
+	XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT | XT_LOSSY,
 	lane_create,
 	lane_destroy,
 	XT_LOOPS(abi)
