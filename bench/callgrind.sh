@@ -40,7 +40,7 @@ done
 echo "targets:"
 target() { # label value limit what
 	awk -v l="$1" -v v="$2" -v m="$3" -v w="$4" 'BEGIN {
-		printf "  %-38s %s, %s\n", l, w, (v <= m ? "met" : "not met") }'
+		printf "  %-46s %s, %s\n", l, w, (v <= m ? "met" : "not met") }'
 }
 if [ -n "${per[pub:photon]:-}" ]; then
 	target "publish <= 20 instructions" "${per[pub:photon]}" 20 \

@@ -9,7 +9,10 @@
 # 3. runs bench_oneway, bench_pingpong and bench_throughput on CPUs A and B
 #    (default: the first two this process may use), every transport
 #    interleaved, R rounds (default 5; 3 for throughput);
-# 4. draws the latency distributions with gnuplot into docs/latency.png.
+# 4. counts the hot paths' instructions (bench/callgrind.sh) and reports
+#    issue 11's targets, each with its ratio and whether it is met
+#    (bench/targets.sh);
+# 5. draws the latency distributions with gnuplot into docs/latency.png.
 #
 # Everything printed is also kept in build/bench/results/ (*.txt, the
 # google-benchmark JSON, the distributions as *.dat). --quick cuts the
@@ -28,7 +31,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--cpus) cpus=$2; shift ;;
 	--runs) runs=$2; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "usage: $0 [--quick] [--cpus A,B] [--runs R]" >&2; exit 2 ;;
 	esac
 	shift
@@ -95,6 +98,10 @@ for prog in oneway pingpong; do
 done
 echo "== bench_throughput"
 "$build/bench/bench_throughput" "${tput_opts[@]}" | tee "$out/throughput.txt"
+
+echo "== instruction counts (bench/callgrind.sh)"
+bash "$root/bench/callgrind.sh" | tee "$out/callgrind.txt"
+bash "$root/bench/targets.sh" "$out" | tee "$out/targets.txt"
 
 echo "== plot: docs/latency.png"
 mkdir -p "$root/docs"

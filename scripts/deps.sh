@@ -29,9 +29,10 @@ PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev libseccomp
 # formatter CI runs.
 PHOTON_CHECK_PACKAGES=(clang clang-format)
 # The peers the benchmarks compare with (linked by bench/ only, never by the
-# library) and gnuplot for bench/run.sh's plot.
+# library), gnuplot for bench/run.sh's plot and valgrind for its exact
+# instruction counts (bench/callgrind.sh).
 PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
-	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox)
+	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox valgrind)
 # The model checks (scripts/verify.sh): SPIN writes pan.c, gcc builds it.
 PHOTON_VERIFY_PACKAGES=(spin gcc)
 # The cross builds (scripts/cross.sh): Debian's cross compilers, qemu-user
