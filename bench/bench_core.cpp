@@ -687,8 +687,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; xt_transports[i]; i++) {
 		const xt_transport *t = xt_transports[i];
-		// The exported-function twin adds nothing to the comparison.
-		if (std::string(t->name) == "photon-abi")
+		// The exported-function twin adds nothing to the comparison;
+		// experiments run only when asked for (bench_oneway -t).
+		if (std::string(t->name) == "photon-abi" ||
+		    (t->caps & XT_EXPERIMENT))
 			continue;
 		benchmark::RegisterBenchmark(
 		    ("BM_peer_roundtrip/" + std::string(t->name)).c_str(),

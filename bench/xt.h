@@ -29,7 +29,8 @@ enum xt_caps {
 	XT_ONEWAY = 1u << 0,
 	XT_PINGPONG = 1u << 1,
 	XT_THROUGHPUT = 1u << 2, /* lossless: a full queue holds the sender */
-	XT_LOSSY = 1u << 3	 /* a lossy lane takes every send, unread */
+	XT_LOSSY = 1u << 3,	 /* a lossy lane takes every send, unread */
+	XT_EXPERIMENT = 1u << 4	 /* run only when named (-t) */
 };
 
 /* A flag on a line of its own, written by one thread, polled by another. */
@@ -84,7 +85,8 @@ extern const struct xt_transport *const xt_transports[];
 
 /* Transports of each file; absent when the peer was not found. */
 extern const struct xt_transport xt_photon, xt_photon_abi, xt_floor, xt_seqlock,
-    xt_seqlock16, xt_ck_spsc, xt_ck_spmc, xt_rte_ring, xt_boost_spsc,
+    xt_seqlock16, xt_seqlock_pf1, xt_seqlock_pf2, xt_seqlock_pf4,
+    xt_seqlock_pf8, xt_ck_spsc, xt_ck_spmc, xt_rte_ring, xt_boost_spsc,
     xt_rwqueue, xt_cqueue;
 
 /* Which program the driver runs. */

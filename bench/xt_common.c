@@ -32,9 +32,18 @@
 #include "xt.h"
 
 const struct xt_transport *const xt_transports[] = {
-	&xt_photon,	&xt_photon_abi, &xt_floor, &xt_seqlock, &xt_seqlock16,
+	&xt_photon,
+	&xt_photon_abi,
+	&xt_floor,
+	&xt_seqlock,
+	&xt_seqlock16,
+	&xt_seqlock_pf1,
+	&xt_seqlock_pf2,
+	&xt_seqlock_pf4,
+	&xt_seqlock_pf8,
 #ifdef XT_HAVE_CK
-	&xt_ck_spsc,	&xt_ck_spmc,
+	&xt_ck_spsc,
+	&xt_ck_spmc,
 #endif
 #ifdef XT_HAVE_DPDK
 	&xt_rte_ring,
@@ -1051,7 +1060,8 @@ int xt_main(int argc, char **argv, enum xt_mode mode)
 	}
 	for (i = 0; xt_transports[i] && nt < MAX_T; i++)
 		if ((xt_transports[i]->caps & mode_cap(mode)) &&
-		    selected(&o, xt_transports[i]->name))
+		    selected(&o, xt_transports[i]->name) &&
+		    (o.only || !(xt_transports[i]->caps & XT_EXPERIMENT)))
 			t[nt++] = xt_transports[i];
 	if (nt == 0) {
 		fprintf(stderr, "%s: no transport selected (-l lists them)\n",

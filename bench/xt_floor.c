@@ -170,6 +170,49 @@ static inline int seqlock_try_recv(void *p, uint64_t *v)
 #include "xt_loops.h"
 
 /*
+ * Experiments for issue 11's one-way target: the same ring whose writer,
+ * after publishing s, asks for the line of slot s + D for writing
+ * (PREFETCHW on x86, a write prefetch elsewhere), so that the store of a
+ * later message does not wait for the line. seqlock-pfD for D = 1, 2, 4, 8.
+ */
+static inline void xt_prefetch_w(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
+#define XT_SEQ_PF(d)                                                  \
+	static inline int seqpf##d##_try_send(void *p, uint64_t v)    \
+	{                                                             \
+		struct seqring *r = p;                                \
+		uint64_t s = r->w.seq;                                \
+		if (!seq_send(r, v, 64))                              \
+			return 0;                                     \
+		xt_prefetch_w(r->slots + ((s + (d)) & r->mask) * 64); \
+		return 1;                                             \
+	}                                                             \
+	static inline int seqpf##d##_try_recv(void *p, uint64_t *v)   \
+	{                                                             \
+		return seq_recv(p, v, 64);                            \
+	}
+
+XT_SEQ_PF(1)
+#define XT_P seqpf1
+#include "xt_loops.h"
+XT_SEQ_PF(2)
+#define XT_P seqpf2
+#include "xt_loops.h"
+XT_SEQ_PF(4)
+#define XT_P seqpf4
+#include "xt_loops.h"
+XT_SEQ_PF(8)
+#define XT_P seqpf8
+#include "xt_loops.h"
+
+/*
  * An experiment, not a design: the same ring with 16-byte slots (stamp and
  * payload, four per cache line). Its throughput against seqlock's is what
  * one line per message costs.
@@ -218,3 +261,18 @@ const struct xt_transport xt_seqlock16 = {
 	seqring_destroy,
 	XT_LOOPS(seq16)
 };
+
+#define XT_SEQ_PF_TRANSPORT(d)                                           \
+	const struct xt_transport xt_seqlock_pf##d = {                   \
+		"seqlock-pf" #d,                                         \
+		"bare seqlock ring, writer prefetches slot s+" #d        \
+		" for writing (experiment)",                             \
+		XT_ONEWAY | XT_PINGPONG | XT_THROUGHPUT | XT_EXPERIMENT, \
+		seqring_create,                                          \
+		seqring_destroy,                                         \
+		XT_LOOPS(seqpf##d)                                       \
+	};
+XT_SEQ_PF_TRANSPORT(1)
+XT_SEQ_PF_TRANSPORT(2)
+XT_SEQ_PF_TRANSPORT(4)
+XT_SEQ_PF_TRANSPORT(8)
