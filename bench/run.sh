@@ -9,10 +9,12 @@
 # 3. runs bench_oneway, bench_pingpong and bench_throughput on CPUs A and B
 #    (default: the first two this process may use), every transport
 #    interleaved, R rounds (default 5; 3 for throughput);
-# 4. counts the hot paths' instructions (bench/callgrind.sh) and reports
+# 4. runs the same lossless workload through the LMAX Disruptor (Java),
+#    interleaved with libphotonring round by round (bench/disruptor.sh);
+# 5. counts the hot paths' instructions (bench/callgrind.sh) and reports
 #    issue 11's targets, each with its ratio and whether it is met
 #    (bench/targets.sh);
-# 5. draws the latency distributions with gnuplot into docs/latency.png.
+# 6. draws the latency distributions with gnuplot into docs/latency.png.
 #
 # Everything printed is also kept in build/bench/results/ (*.txt, the
 # google-benchmark JSON, the distributions as *.dat). --quick cuts the
@@ -23,7 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
 . "$root/scripts/deps.sh"
 photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
-	"${PHOTON_BENCH_PACKAGES[@]}"
+	"${PHOTON_BENCH_PACKAGES[@]}" "${PHOTON_DISRUPTOR_PACKAGES[@]}"
 
 quick=0 cpus="" runs=""
 while [ $# -gt 0 ]; do
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--cpus) cpus=$2; shift ;;
 	--runs) runs=$2; shift ;;
-	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "usage: $0 [--quick] [--cpus A,B] [--runs R]" >&2; exit 2 ;;
 	esac
 	shift
@@ -98,6 +100,15 @@ for prog in oneway pingpong; do
 done
 echo "== bench_throughput"
 "$build/bench/bench_throughput" "${tput_opts[@]}" | tee "$out/throughput.txt"
+
+echo "== against the LMAX Disruptor (bench/disruptor.sh)"
+if [ "$quick" = 1 ]; then
+	dis_opts=(--runs 1 --count 5000000)
+else
+	dis_opts=(--runs "${runs:-9}")
+fi
+bash "$root/bench/disruptor.sh" --cpus "$cpus" "${dis_opts[@]}" \
+	--out "$out/disruptor.txt"
 
 echo "== instruction counts (bench/callgrind.sh)"
 bash "$root/bench/callgrind.sh" | tee "$out/callgrind.txt"

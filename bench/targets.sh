@@ -35,7 +35,11 @@ if [ -f "$out/throughput.txt" ]; then
 else
 	missing "throughput >= bare ring and SPSC peers" "no throughput.txt"
 fi
-echo "  throughput > LMAX Disruptor                    not measured here (Java; see bench/README.md)"
+if [ -f "$out/disruptor.txt" ]; then
+	sed -n 's/^target: throughput /  throughput /p' "$out/disruptor.txt"
+else
+	missing "throughput > LMAX Disruptor" "no disruptor.txt"
+fi
 
 # 2. Publish: instructions and time against the bare ring.
 if [ -f "$out/callgrind.txt" ]; then

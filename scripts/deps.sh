@@ -33,6 +33,8 @@ PHOTON_CHECK_PACKAGES=(clang clang-format)
 # instruction counts (bench/callgrind.sh).
 PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
 	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox valgrind)
+# The Java peer of the throughput comparison (bench/disruptor.sh only).
+PHOTON_DISRUPTOR_PACKAGES=(default-jdk-headless libdisruptor-java)
 # The model checks (scripts/verify.sh): SPIN writes pan.c, gcc builds it.
 PHOTON_VERIFY_PACKAGES=(spin gcc)
 # The cross builds (scripts/cross.sh): Debian's cross compilers, qemu-user
