@@ -465,18 +465,29 @@ PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
 	return PHOTON_OK;
 }
 
+/* The exported publish for sizes PHOTON__BY_SIZE does not unroll. */
+static __attribute__((noinline)) int publish_any(struct photon_publisher *p,
+						 const void *msg, int wait)
+{
+	return photon__publish_n(p, msg, p->msg_size, wait);
+}
+
 PHOTON_API int photon_publish(struct photon_publisher *p, const void *msg)
 {
 	if (PHOTON__UNLIKELY(!p || !msg))
 		return PHOTON_EINVAL;
-	return photon__publish_n(p, msg, p->msg_size, 1);
+#define PUBLISH(n) photon__publish_n(p, msg, n, 1)
+	PHOTON__BY_SIZE(p->msg_size, PUBLISH, publish_any(p, msg, 1))
+#undef PUBLISH
 }
 
 PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg)
 {
 	if (PHOTON__UNLIKELY(!p || !msg))
 		return PHOTON_EINVAL;
-	return photon__publish_n(p, msg, p->msg_size, 0);
+#define TRY_PUBLISH(n) photon__publish_n(p, msg, n, 0)
+	PHOTON__BY_SIZE(p->msg_size, TRY_PUBLISH, publish_any(p, msg, 0))
+#undef TRY_PUBLISH
 }
 
 PHOTON_API int photon_publish_batch(struct photon_publisher *p,

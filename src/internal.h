@@ -90,6 +90,33 @@ int photon__ring_map(struct photon_channel *ch, size_t bytes,
 		     const struct photon_opts *opts);
 void photon__ring_unmap(struct photon_channel *ch);
 
+/*
+ * The exported publish and receive: the inline protocol with the message
+ * size as a compile-time constant for the one-line sizes (8 to 56 bytes in
+ * steps of 8), so their word copy unrolls as in the typed wrappers instead
+ * of a loop over a run-time size; `other` handles the rest, out of line,
+ * so its registers are not saved on every call.
+ */
+#define PHOTON__BY_SIZE(size, call, other) \
+	switch (size) {                    \
+	case 8:                            \
+		return call(8);            \
+	case 16:                           \
+		return call(16);           \
+	case 24:                           \
+		return call(24);           \
+	case 32:                           \
+		return call(32);           \
+	case 40:                           \
+		return call(40);           \
+	case 48:                           \
+		return call(48);           \
+	case 56:                           \
+		return call(56);           \
+	default:                           \
+		return other;              \
+	}
+
 /* channel.c */
 /*
  * MPMC publish in its two steps: claim a sequence (bounded: below the gate),

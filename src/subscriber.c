@@ -80,11 +80,20 @@ PHOTON_API void photon_subscriber_close(struct photon_subscriber *s)
 	photon_channel_release(ch);
 }
 
+/* The exported receive for sizes PHOTON__BY_SIZE does not unroll. */
+static __attribute__((noinline)) int try_recv_any(struct photon_subscriber *s,
+						  void *out)
+{
+	return photon__try_recv_n(s, out, s->msg_size);
+}
+
 PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
 {
 	if (PHOTON__UNLIKELY(!s || !out))
 		return PHOTON_EINVAL;
-	return photon__try_recv_n(s, out, s->msg_size);
+#define TRY_RECV(n) photon__try_recv_n(s, out, n)
+	PHOTON__BY_SIZE(s->msg_size, TRY_RECV, try_recv_any(s, out))
+#undef TRY_RECV
 }
 
 /*
