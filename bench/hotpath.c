@@ -7,6 +7,7 @@
  *
  *   typed     typed 8-byte publish + try_recv (the round trip)
  *   publish   typed 8-byte publish alone, one idle subscriber
+ *   recv      typed publish + the blocking typed recv (a message waiting)
  *   exported  the round trip through photon_publish / photon_try_recv
  *   typed24   typed 24-byte round trip
  *   full      bounded and kept full: every publish rescans the gate
@@ -69,6 +70,19 @@ MODE publish(struct photon_publisher *p, struct photon_subscriber *s,
 	for (i = 0; i < n; i++)
 		u64_publish(p, &i);
 	return n > 4096 && u64_try_recv(s, &v) != PHOTON_LAGGED;
+}
+
+MODE recv(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = 0;
+
+		u64_publish(p, &i);
+		bad += u64_recv(s, &v) != PHOTON_OK || v != i;
+	}
+	return bad;
 }
 
 MODE exported(struct photon_publisher *p, struct photon_subscriber *s,
@@ -140,6 +154,7 @@ static const struct {
 } modes[] = {
 	{ "typed", typed, sizeof(uint64_t), 0 },
 	{ "publish", publish, sizeof(uint64_t), 0 },
+	{ "recv", recv, sizeof(uint64_t), 0 },
 	{ "exported", exported, sizeof(uint64_t), 0 },
 	{ "typed24", typed24, sizeof(struct tick24), 0 },
 	{ "full", full, sizeof(uint64_t), 1 },
@@ -196,7 +211,7 @@ int main(int argc, char **argv)
 			break;
 	if (k == sizeof(modes) / sizeof(modes[0])) {
 		fprintf(stderr, "usage: hotpath typed|publish|exported|typed24|"
-				"full|empty|rt:NAME|pub:NAME N\n");
+				"full|empty|recv|rt:NAME|pub:NAME N\n");
 		return 2;
 	}
 	rc = modes[k].bounded

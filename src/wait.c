@@ -279,7 +279,9 @@ static int recv_until(struct photon_subscriber *s, void *out,
 	if (!s || !out || photon__waiter_init(&wt, w) != PHOTON_OK)
 		return PHOTON_EINVAL;
 	for (;;) {
-		int rc = photon__try_recv_n(s, out, s->msg_size);
+		/* The exported receive: its copy is unrolled for the usual
+		 * sizes, where this loop's would run over a run-time size. */
+		int rc = photon_try_recv(s, out);
 
 		if (rc == PHOTON_OK || rc == PHOTON_CLOSED)
 			return rc;
@@ -303,6 +305,11 @@ PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
 
 PHOTON_API int photon_recv(struct photon_subscriber *s, void *out)
 {
+	/* A message already waiting costs one receive, no wait set-up. */
+	int rc = photon_try_recv(s, out);
+
+	if (rc == PHOTON_OK || rc == PHOTON_CLOSED || rc == PHOTON_EINVAL)
+		return rc;
 	return recv_until(s, out, NULL, 0);
 }
 

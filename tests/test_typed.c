@@ -493,6 +493,39 @@ static void test_any_capacity_typed(void **state)
 	}
 }
 
+/*
+ * The typed blocking receive tries the inline receive first: a lapped
+ * subscriber still gets the oldest message the ring holds, with the lag
+ * counted, and a message already waiting is returned without waiting.
+ */
+static void test_recv_after_lag(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_subscriber *s;
+	uint64_t i, v = 0;
+
+	(void)state;
+	assert_rc(u64_channel_create(&ch, 4), PHOTON_OK);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	for (i = 0; i < 10; i++)
+		assert_rc(u64_publish(p, &i), PHOTON_OK);
+	assert_rc(u64_recv(s, &v), PHOTON_OK);
+	assert_int_equal(v, 6);
+	assert_int_equal(photon_subscriber_lagged(s), 6);
+	for (i = 7; i < 10; i++) {
+		assert_rc(u64_recv(s, &v), PHOTON_OK);
+		assert_int_equal(v, i);
+	}
+	assert_int_equal(photon_subscriber_received(s), 4);
+	photon_publisher_close(p);
+	assert_rc(u64_recv(s, &v), PHOTON_CLOSED);
+	assert_int_equal(v, 9);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
 static void test_latest(void **state)
 {
 	struct photon_channel *ch;
@@ -693,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_untouched_unless_ok),
 		cmocka_unit_test(test_null_arguments),
 		cmocka_unit_test(test_any_capacity_typed),
+		cmocka_unit_test(test_recv_after_lag),
 		cmocka_unit_test(test_wrong_size_is_einval),
 		cmocka_unit_test(test_bounded_full),
 		cmocka_unit_test(test_latest),

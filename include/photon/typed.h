@@ -118,6 +118,11 @@
 	PHOTON__UNUSED static inline int prefix##_recv(                        \
 	    struct photon_subscriber *s, T *out)                               \
 	{                                                                      \
+		/* A message already waiting: the inline receive alone. */     \
+		int rc = prefix##_try_recv(s, out);                            \
+		if (rc == PHOTON_OK || rc == PHOTON_CLOSED ||                  \
+		    rc == PHOTON_EINVAL)                                       \
+			return rc;                                             \
 		return prefix##_recv_with(s, out, NULL);                       \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_latest(                      \
