@@ -275,7 +275,7 @@ PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out)
 
 PHOTON_API int photon_group_recv(struct photon_group *g, void *out)
 {
-	return photon_recv_with(g ? &g->sub : NULL, out, NULL);
+	return photon_recv(g ? &g->sub : NULL, out);
 }
 
 PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
