@@ -47,35 +47,34 @@ if [ -f "$out/callgrind.txt" ]; then
 else
 	missing "publish <= 20 instructions" "no callgrind.txt"
 fi
-pp=$(core BM_peer_publish/photon) ps=$(core BM_peer_publish/seqlock)
-if [ -n "$pp" ] && [ -n "$ps" ]; then
-	r=$(awk -v a="$pp" -v b="$ps" 'BEGIN { printf "%.2f", a / b }')
-	verdict "publish time <= 1.5x the bare ring's" "$r" 1.5 \
-		"$pp / $ps ns = ${r}x"
-else
-	missing "publish time <= 1.5x the bare ring's" "no core.txt rows"
-fi
+# core_target LABEL LIMIT A B KIND: a target on two bench_core medians,
+# KIND ratio (A / B) or slope (B - A over the 9 steps from 1 to 10).
+core_target() {
+	local a b v
+	a=$(core "$3") b=$(core "$4")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		missing "$1" "no core.txt rows"
+		return
+	fi
+	if [ "$5" = ratio ]; then
+		v=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+		verdict "$1" "$v" "$2" "$a / $b ns = ${v}x"
+	else
+		v=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (b - a) / 9 }')
+		verdict "$1" "$v" "$2" "($b - $a) / 9 = $v ns"
+	fi
+}
+core_target "publish time <= 1.5x the bare ring's" 1.5 \
+	BM_peer_publish/photon BM_peer_publish/seqlock ratio
 
-# 3. Fan-out: the slope of n independent subscribers; a group flat in n.
-f1=$(core BM_fanout_subs_typed/1) f10=$(core BM_fanout_subs_typed/10)
-if [ -n "$f1" ] && [ -n "$f10" ]; then
-	d=$(awk -v a="$f1" -v b="$f10" 'BEGIN { printf "%.2f", (b - a) / 9 }')
-	verdict "an extra subscriber <= 1.0 ns (typed)" "$d" 1.0 \
-		"($f10 - $f1) / 9 = $d ns"
-else
-	missing "an extra subscriber <= 1.0 ns (typed)" "no core.txt rows"
-fi
-# Flat: the slope from 1 to 10 members is at most a tenth of what an
-# independent subscriber may cost (a ratio of the noisy points would judge
-# the noise, not the group).
-g1=$(core BM_fanout_group_typed/1) g10=$(core BM_fanout_group_typed/10)
-if [ -n "$g1" ] && [ -n "$g10" ]; then
-	d=$(awk -v a="$g1" -v b="$g10" 'BEGIN { printf "%.3f", (b - a) / 9 }')
-	verdict "a group flat in n (slope <= 0.1 ns/member)" "$d" 0.1 \
-		"($g10 - $g1) / 9 = $d ns"
-else
-	missing "a group flat in n" "no core.txt rows"
-fi
+# 3. Fan-out: the slope of n independent subscribers; a group flat in n:
+# its slope from 1 to 10 members at most a tenth of what an independent
+# subscriber may cost (a ratio of the noisy points would judge the noise,
+# not the group).
+core_target "an extra subscriber <= 1.0 ns (typed)" 1.0 \
+	BM_fanout_subs_typed/1 BM_fanout_subs_typed/10 slope
+core_target "a group flat in n (slope <= 0.1 ns/member)" 0.1 \
+	BM_fanout_group_typed/1 BM_fanout_group_typed/10 slope
 
 # 4. One-way p50 against the floor.
 if [ -f "$out/oneway.txt" ]; then
