@@ -217,15 +217,21 @@ check_install_layout()
 check "install: headers, libraries, CMake and pkg-config files" \
 	check_install_layout
 
-# The three libraries: file stem, version node, the headers whose PHOTON_API
-# functions it exports (relative to include/photon; the core's: every
-# header that is not a companion's, and those in detail/, which declare the
-# slow paths the inline hot paths call).
+# The three libraries: file stem, version nodes (one per release that
+# added symbols, oldest first), the headers whose PHOTON_API functions it
+# exports (relative to include/photon; the core's: every header that is not
+# a companion's, and those in detail/, which declare the slow paths the
+# inline hot paths call).
 COMPANION_HEADERS="clock.h histogram.h export.h metrics.h topology.h"
 LIBS=(libphotonring libphotonring-metrics libphotonring-topology)
-declare -A NODE=([libphotonring]=PHOTONRING_0.1
+declare -A NODE=([libphotonring]="PHOTONRING_0.1 PHOTONRING_0.2"
 	[libphotonring-metrics]=PHOTONRING_METRICS_0.1
 	[libphotonring-topology]=PHOTONRING_TOPOLOGY_0.1)
+# The symbols added since 0.1 (PHOTONRING_0.2); every other one of the
+# core's must stay in PHOTONRING_0.1, where programs built against 0.1
+# look for it.
+SINCE_0_1="photon__publish_commit photon__publish_room photon_set_error
+photon_wait_pause"
 declare -A HEADERS=([libphotonring-metrics]="clock.h histogram.h export.h"
 	[libphotonring-topology]="topology.h")
 
@@ -264,32 +270,48 @@ header_api()
 }
 
 # Every defined dynamic symbol of LIB is one of its headers' PHOTON_API
-# functions in its version node, and every one of those is there. The node
-# itself shows up as an absolute symbol of its own name.
+# functions in one of its version nodes, and every one of those is there.
+# A node shows up as an absolute symbol of its own name. The core's
+# symbols are in the node of the release that added them.
 check_exports()
 {
-	local lib=$1 node=${NODE[$1]} syms bad want got
+	local lib=$1 syms bad want got node vers="" sym v
 	syms=$(nm -D --defined-only "$LIBDIR/$lib.so.0" |
 		awk '{ print $NF }') || return 1
-	grep -qxF "$node" <<<"$syms" || {
-		echo "no version node $node"
-		return 1
-	}
-	bad=$(grep -vxF "$node" <<<"$syms" |
-		grep -vE "^photon_[A-Za-z0-9_]*@@${node//./\\.}\$" || true)
+	for node in ${NODE[$lib]}; do
+		grep -qxF "$node" <<<"$syms" || {
+			echo "no version node $node"
+			return 1
+		}
+		vers+="${vers:+|}${node//./\\.}"
+	done
+	syms=$(grep -vxE "$vers" <<<"$syms")
+	bad=$(grep -vE "^photon_[A-Za-z0-9_]*@@($vers)\$" <<<"$syms" || true)
 	if [[ -n "$bad" ]]; then
-		echo "symbols outside photon_*@@$node:"
+		echo "symbols outside photon_*@@(${NODE[$lib]}):"
 		echo "$bad"
 		return 1
 	fi
+	if [[ "$lib" == libphotonring ]]; then
+		while IFS=@ read -r sym _ v; do
+			want=PHOTONRING_0.1
+			[[ " $(tr '\n' ' ' <<<"$SINCE_0_1") " == *" $sym "* ]] &&
+				want=PHOTONRING_0.2
+			if [[ "$v" != "$want" ]]; then
+				echo "$sym is in $v, not $want"
+				return 1
+			fi
+		done <<<"$syms"
+	fi
 	want=$(header_api "$lib") || return 1
-	got=$(grep -vxF "$node" <<<"$syms" | sed 's/@.*//' | sort -u)
+	got=$(sed 's/@.*//' <<<"$syms" | sort -u)
 	if [[ "$want" != "$got" ]]; then
 		echo "exported (<) and declared PHOTON_API (>) differ:"
 		diff <(echo "$got") <(echo "$want")
 		return 1
 	fi
-	echo "$(wc -l <<<"$got") functions, exactly its headers' API, in $node"
+	echo "$(wc -l <<<"$got") functions, exactly its headers' API, in" \
+		"${NODE[$lib]}"
 }
 for lib in "${LIBS[@]}"; do
 	check "$lib.so: exports exactly its headers' API (${NODE[$lib]})" \
