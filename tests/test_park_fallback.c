@@ -78,11 +78,18 @@ int main(void)
 	};
 #if PHOTON_TEST_HAVE_SECCOMP
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	/* Spelled out: SCMP_A0() leaves datum_b to the compiler, which
+	 * clang's -Wmissing-field-initializers reports. */
+	const struct scmp_arg_cmp private_expedited = {
+		.arg = 0,
+		.op = SCMP_CMP_EQ,
+		.datum_a = MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+		.datum_b = 0,
+	};
 
 	if (!f ||
-	    seccomp_rule_add(
-		f, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(membarrier), 1,
-		SCMP_A0(SCMP_CMP_EQ, MEMBARRIER_CMD_PRIVATE_EXPEDITED)) ||
+	    seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOMEM), SCMP_SYS(membarrier), 1,
+			     private_expedited) ||
 	    seccomp_load(f)) {
 		printf("skipped: cannot install a seccomp filter here\n");
 		return 77;

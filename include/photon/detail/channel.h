@@ -82,7 +82,12 @@ struct photon__cursor_line {
 	uint32_t pad;
 };
 
-/* Private: the publishing thread's state; see the top comment. */
+/*
+ * Private: the publishing thread's state; see the top comment. The first
+ * line is ABI: programs built against an earlier 0.x inline code that reads
+ * slots, line, seq, limit, msg_size and index at these offsets. Add fields
+ * after it (the second line is read only by the library).
+ */
 struct photon_publisher {
 	/* First line: everything publish touches. */
 	unsigned char *slots;
@@ -109,6 +114,8 @@ struct photon_publisher {
  * Private: a reader's state. The first line is written only by the reading
  * thread; in a bounded channel the publisher also reads `pos` (the tracker),
  * so the struct is aligned and padded to keep other threads' writes away.
+ * As for the publisher, the first line is ABI (the inline try_recv of
+ * programs built against an earlier 0.x reads it).
  */
 struct photon_subscriber {
 	/* First line: everything try_recv touches. */
