@@ -48,18 +48,26 @@ struct ring {
 
 #define MODE __attribute__((noinline)) static uint64_t
 
-MODE typed(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
-{
-	uint64_t bad = 0, i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t v = 0;
-
-		u64_publish(p, &i);
-		bad += u64_try_recv(s, &v) != PHOTON_OK || v != i;
+/*
+ * A round trip: publish message i, receive it, check it. One function per
+ * pair of calls, so that each is inlined into a loop of its own.
+ */
+#define ROUND_TRIP(name, publish_call, receive_call)                       \
+	MODE name(struct photon_publisher *p, struct photon_subscriber *s, \
+		  uint64_t n)                                              \
+	{                                                                  \
+		uint64_t bad = 0, i;                                       \
+		for (i = 0; i < n; i++) {                                  \
+			uint64_t v = 0;                                    \
+			publish_call(p, &i);                               \
+			bad += receive_call(s, &v) != PHOTON_OK || v != i; \
+		}                                                          \
+		return bad;                                                \
 	}
-	return bad;
-}
+
+ROUND_TRIP(typed, u64_publish, u64_try_recv)
+ROUND_TRIP(recv, u64_publish, u64_recv)
+ROUND_TRIP(exported, photon_publish, photon_try_recv)
 
 MODE publish(struct photon_publisher *p, struct photon_subscriber *s,
 	     uint64_t n)
@@ -70,33 +78,6 @@ MODE publish(struct photon_publisher *p, struct photon_subscriber *s,
 	for (i = 0; i < n; i++)
 		u64_publish(p, &i);
 	return n > 4096 && u64_try_recv(s, &v) != PHOTON_LAGGED;
-}
-
-MODE recv(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
-{
-	uint64_t bad = 0, i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t v = 0;
-
-		u64_publish(p, &i);
-		bad += u64_recv(s, &v) != PHOTON_OK || v != i;
-	}
-	return bad;
-}
-
-MODE exported(struct photon_publisher *p, struct photon_subscriber *s,
-	      uint64_t n)
-{
-	uint64_t bad = 0, i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t v = 0;
-
-		photon_publish(p, &i);
-		bad += photon_try_recv(s, &v) != PHOTON_OK || v != i;
-	}
-	return bad;
 }
 
 MODE typed24(struct photon_publisher *p, struct photon_subscriber *s,
