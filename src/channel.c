@@ -385,10 +385,9 @@ int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq)
 	return PHOTON_OK;
 }
 
-PHOTON_API void photon__publish_commit(struct photon_publisher *p, uint64_t s)
+PHOTON_API void photon__publish_commit(struct photon_publisher *p)
 {
-	(void)s;	   /* the cursor moves over every committed sequence */
-	advance_cursor(p); /* W5 (M1, M2) */
+	advance_cursor(p); /* W5 (M1, M2): over every committed sequence */
 	photon__wake_parked(p, p->line);
 	PHOTON__BUMP(&p->seq, 1); /* messages through this handle */
 }
@@ -401,7 +400,7 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 
 	wait_previous_lap(p, slot, s);
 	photon__slot_write(slot, msg, p->msg_size, s); /* W1..W4 */
-	photon__publish_commit(p, s);
+	photon__publish_commit(p);
 }
 
 /* publish_room's waits: the bounded gate, an MPMC claim and its lap. */
@@ -449,20 +448,11 @@ PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 	return room_wait(p, wait);
 }
 
+/* 0.1's inline publish called this when seq >= limit: the whole publish. */
 PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
 				    int wait)
 {
-	struct photon__room r = photon__publish_room(p, wait);
-
-	if (!r.slot)
-		return (int)r.seq;
-	if (p->mpmc) {
-		photon__slot_write(r.slot, msg, p->msg_size, r.seq);
-		photon__publish_commit(p, r.seq);
-	} else {
-		photon__publish_at(p, r.slot, msg, p->msg_size, r.seq);
-	}
-	return PHOTON_OK;
+	return photon__publish_n(p, msg, p->msg_size, wait);
 }
 
 /* The exported publish for sizes PHOTON__BY_SIZE does not unroll. */

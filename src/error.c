@@ -26,6 +26,11 @@ PHOTON_API const char *photon_last_error_message(void)
 	return last_error;
 }
 
+static void set_detail(const char *fmt, va_list ap)
+{
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+}
+
 /*
  * For the core and the layers built on its public API (photon/error.h)
  * alike. errno is kept: the PHOTON_ESYS paths report it as the failed call
@@ -37,7 +42,7 @@ PHOTON_API int photon_set_error(int code, const char *fmt, ...)
 	int e = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	set_detail(fmt, ap);
 	va_end(ap);
 	errno = e;
 	return code;
@@ -52,7 +57,7 @@ int photon__fail_errno(int code, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	set_detail(fmt, ap);
 	va_end(ap);
 	errno = err;
 	return code;

@@ -179,8 +179,6 @@ struct photon__waiter {
 int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w);
 /* A wait step without a reader to watch (the publisher's FULL wait). */
 void photon__waiter_pause(struct photon__waiter *wt);
-/* One spin-phase pause of w at empty poll `step` (never sleeps). */
-void photon__spin_pause(const struct photon_wait *w, uint32_t step);
 /* Wakes every thread parked on a futex word. */
 void photon__futex_wake(struct photon__atomic32 *word);
 

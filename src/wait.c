@@ -130,9 +130,10 @@ static int spin_step(struct photon__waiter *wt, uint32_t step)
 /*
  * One pause of the spin phase of strategy w at empty poll `step`: never a
  * sleep, park or monitor wait (the kinds that have one burst PAUSEs past
- * their budget instead). For pollers with their own idle policy.
+ * their budget instead). For pollers with their own idle policy, the
+ * topology's stage threads among them (photon/wait.h).
  */
-void photon__spin_pause(const struct photon_wait *w, uint32_t step)
+PHOTON_API void photon_wait_pause(const struct photon_wait *w, uint32_t step)
 {
 	struct photon__waiter wt;
 

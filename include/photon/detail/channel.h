@@ -175,7 +175,7 @@ struct photon__room {
 };
 PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 						    int wait);
-PHOTON_API void photon__publish_commit(struct photon_publisher *p, uint64_t s);
+PHOTON_API void photon__publish_commit(struct photon_publisher *p);
 /* The slow path of 0.1's inline publish, kept for programs built with it:
  * room, write and publish in one call. */
 PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
@@ -350,7 +350,7 @@ PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
 			return (int)r.seq;
 		if (p->mpmc) {
 			photon__slot_write(r.slot, msg, n, r.seq); /* W1..W4 */
-			photon__publish_commit(p, r.seq);	   /* W5 */
+			photon__publish_commit(p);		   /* W5 */
 			return PHOTON_OK;
 		}
 		slot = r.slot;
