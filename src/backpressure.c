@@ -35,16 +35,85 @@
 #include "internal.h"
 #include "testing.h"
 
-void photon__gate_init(struct photon_channel *ch)
+/* How often a waiter for a shared channel's gate lock checks its owner. */
+#define LOCK_PROBE_NS 10000000u
+
+void photon__gate_lock(struct photon_channel *ch)
 {
-	pthread_mutex_init(&ch->gate_lock, NULL);
+	struct photon__atomic64 *l = &ch->sh->gate_lock;
+	uint64_t me = photon__proc_token(), cur = 0, probe_at = 0;
+	struct photon__waiter wt;
+
+	if (PHOTON__CAS(l, &cur, me, PHOTON__ACQUIRE, PHOTON__RELAXED))
+		return;
+	photon__waiter_init(&wt, NULL);
+	for (;;) {
+		if (cur == 0) {
+			if (PHOTON__CAS(l, &cur, me, PHOTON__ACQUIRE,
+					PHOTON__RELAXED))
+				return;
+			continue;
+		}
+		photon__waiter_pause(&wt);
+		/* A holder in another process may have died in the lock:
+		 * taken over, like a robust mutex's EOWNERDEAD. What it
+		 * protects is written in an order that leaves every step
+		 * usable (an entry is filled before it is marked used). */
+		if (ch->shm && cur != me) {
+			uint64_t now = photon__now_ns();
+
+			if (!probe_at) {
+				probe_at = now + LOCK_PROBE_NS;
+			} else if (now >= probe_at) {
+				probe_at = now + LOCK_PROBE_NS;
+				if (!photon__token_alive(cur) &&
+				    PHOTON__CAS(l, &cur, me, PHOTON__ACQUIRE,
+						PHOTON__RELAXED))
+					return;
+			}
+		}
+		cur = PHOTON__LOAD(l, PHOTON__RELAXED);
+	}
+}
+
+void photon__gate_unlock(struct photon_channel *ch)
+{
+	PHOTON__STORE(&ch->sh->gate_lock, 0, PHOTON__RELEASE);
 }
 
 void photon__gate_destroy(struct photon_channel *ch)
 {
-	pthread_mutex_destroy(&ch->gate_lock);
-	free(ch->trackers);
-	ch->trackers = NULL;
+	size_t k;
+
+	for (k = 0; k < PHOTON__TRACKER_BLOCKS; k++) {
+		free(ch->blocks[k]);
+		ch->blocks[k] = NULL;
+	}
+	ch->tracker_cap = 0;
+}
+
+struct photon__tracker *photon__tracker_at(const struct photon_channel *ch,
+					   uint64_t i)
+{
+	uint64_t n = PHOTON__TRACKER_BLOCK;
+	size_t k = 0;
+
+	if (ch->shm)
+		return &ch->blocks[0][i];
+	while (i >= n) {
+		i -= n;
+		n *= 2;
+		k++;
+	}
+	return &ch->blocks[k][i];
+}
+
+uint64_t photon__tracker_count(const struct photon_channel *ch)
+{
+	uint64_t n = ch->sh->ntrackers;
+
+	/* The segment may say anything: never past the table. */
+	return n < ch->tracker_cap ? n : ch->tracker_cap;
 }
 
 static int bounded(const struct photon_channel *ch)
@@ -52,86 +121,141 @@ static int bounded(const struct photon_channel *ch)
 	return (ch->flags & PHOTON_BOUNDED) != 0;
 }
 
+/* In-process tables grow by one block; shared ones have their size. */
+static int grow(struct photon_channel *ch)
+{
+	size_t k = 0;
+	uint64_t n = PHOTON__TRACKER_BLOCK;
+
+	if (ch->shm)
+		return 0;
+	while (k < PHOTON__TRACKER_BLOCKS && ch->blocks[k]) {
+		k++;
+		n *= 2;
+	}
+	if (k == PHOTON__TRACKER_BLOCKS)
+		return 0;
+	ch->blocks[k] = photon__zalloc(PHOTON__FALSE_SHARING_RANGE,
+				       n * sizeof(struct photon__tracker));
+	if (!ch->blocks[k])
+		return 0;
+	ch->tracker_cap += n;
+	return 1;
+}
+
+/* A free entry, under gate_lock; NULL when the table is full. */
+static struct photon__tracker *free_entry(struct photon_channel *ch)
+{
+	uint64_t n = photon__tracker_count(ch), i;
+
+	for (i = 0; i < n; i++) {
+		struct photon__tracker *t = photon__tracker_at(ch, i);
+
+		if (PHOTON__LOAD(&t->used, PHOTON__RELAXED) ==
+		    PHOTON__TRACK_FREE)
+			return t;
+	}
+	if (n == ch->tracker_cap && !grow(ch))
+		return NULL;
+	ch->sh->ntrackers = n + 1;
+	return photon__tracker_at(ch, n);
+}
+
 int photon__gate_register(struct photon_channel *ch,
 			  struct photon_subscriber *s, int from_oldest)
 {
-	uint64_t head, start;
+	struct photon__shared *sh = ch->sh;
+	struct photon__tracker *t;
+	uint64_t head, start, pid, pstart;
 
-	if (!bounded(ch)) {
-		head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
+	s->track = &s->pos;
+	if (!bounded(ch) && !ch->shm) {
+		head = PHOTON__LOAD(&sh->line.cursor, PHOTON__ACQUIRE); /* R6 */
 		start = from_oldest
 			    ? photon__oldest_held(head, ch->index.capacity)
 			    : head + 1;
 		PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
 		return PHOTON_OK;
 	}
-	pthread_mutex_lock(&ch->gate_lock);
-	if (ch->ntrackers == ch->trackers_cap) {
-		size_t cap = ch->trackers_cap ? 2 * ch->trackers_cap : 8;
-		struct photon__tracker *t =
-		    realloc(ch->trackers, cap * sizeof(*t));
-		if (!t) {
-			pthread_mutex_unlock(&ch->gate_lock);
-			return photon__fail(PHOTON_ENOMEM,
-					    "out of memory for a tracker");
-		}
-		ch->trackers = t;
-		ch->trackers_cap = cap;
+	photon__gate_lock(ch);
+	t = free_entry(ch);
+	if (!t && ch->shm && photon__shm_reclaim(ch))
+		t = free_entry(ch);
+	if (!t && bounded(ch)) {
+		photon__gate_unlock(ch);
+		if (ch->shm)
+			return photon__fail(
+			    PHOTON_EBUSY,
+			    "the segment's tracker table is full (%llu "
+			    "consumers); create it with a larger "
+			    "photon_opts.max_consumers",
+			    (unsigned long long)ch->tracker_cap);
+		return photon__fail(PHOTON_ENOMEM,
+				    "out of memory for a tracker");
 	}
-	head = PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE); /* R6 */
+	head = PHOTON__LOAD(&sh->line.cursor, PHOTON__ACQUIRE); /* R6 */
 	start = from_oldest ? photon__oldest_held(head, ch->index.capacity)
 			    : head + 1;
-	if (start < ch->gate_min)
-		start = ch->gate_min;
+	if (bounded(ch) && start < sh->gate_min)
+		start = sh->gate_min;
 	PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
-	ch->trackers[ch->ntrackers++] =
-	    (struct photon__tracker){ .sub = s, .seen_pos = start };
-	s->registered = 1;
-	pthread_mutex_unlock(&ch->gate_lock);
+	if (t) { /* filled first, marked used last */
+		photon__proc_self(&pid, &pstart);
+		PHOTON__STORE(&t->pos, start, PHOTON__RELAXED);
+		PHOTON__STORE(&t->pid, pid, PHOTON__RELAXED);
+		PHOTON__STORE(&t->start, pstart, PHOTON__RELAXED);
+		PHOTON__STORE(&t->stalls, 0, PHOTON__RELAXED);
+		PHOTON__STORE(&t->members, s->members, PHOTON__RELAXED);
+		t->seen_pos = start;
+		t->blocking_since = 0;
+		t->stalled = 0;
+		PHOTON__STORE(&t->used,
+			      bounded(ch) ? PHOTON__TRACK_GATES
+					  : PHOTON__TRACK_LISTED,
+			      PHOTON__RELEASE);
+		s->tracker = t;
+		s->track = &t->pos;
+	}
+	photon__gate_unlock(ch);
 	return PHOTON_OK;
 }
 
 uint64_t photon__gate_rejoin(struct photon_channel *ch,
 			     struct photon_subscriber *s, uint64_t oldest)
 {
+	struct photon__tracker *t = s->tracker;
 	uint64_t pos = oldest;
-	size_t i;
 
-	pthread_mutex_lock(&ch->gate_lock);
-	if (pos < ch->gate_min)
-		pos = ch->gate_min;
-	for (i = 0; i < ch->ntrackers; i++) {
-		struct photon__tracker *t = &ch->trackers[i];
-
-		if (t->sub == s) { /* counted again from the next rescan */
-			t->seen_pos = pos;
-			t->blocking_since = 0;
-			t->stalled = 0;
-			break;
-		}
-	}
+	photon__gate_lock(ch);
+	if (pos < ch->sh->gate_min)
+		pos = ch->sh->gate_min;
+	/* Counted again from the next rescan. */
+	t->seen_pos = pos;
+	t->blocking_since = 0;
+	t->stalled = 0;
 	/* R5 for the new position; the rescan reads it under the lock. */
-	PHOTON__STORE(&s->pos, pos, PHOTON__RELEASE);
-	pthread_mutex_unlock(&ch->gate_lock);
+	photon__set_pos(s, pos);
+	photon__gate_unlock(ch);
 	return pos;
 }
 
 void photon__gate_unregister(struct photon_channel *ch,
 			     struct photon_subscriber *s)
 {
-	size_t i;
+	uint64_t pid, start;
 
-	if (!s->registered)
+	if (!s->tracker)
 		return;
-	pthread_mutex_lock(&ch->gate_lock);
-	for (i = 0; i < ch->ntrackers; i++) {
-		if (ch->trackers[i].sub == s) {
-			ch->trackers[i] = ch->trackers[--ch->ntrackers];
-			break;
-		}
-	}
-	s->registered = 0;
-	pthread_mutex_unlock(&ch->gate_lock);
+	photon__proc_self(&pid, &start);
+	photon__gate_lock(ch);
+	/* Freed only if still ours: a segment written by someone else may
+	 * have handed the entry on. */
+	if (PHOTON__LOAD(&s->tracker->pid, PHOTON__RELAXED) == pid)
+		PHOTON__STORE(&s->tracker->used, PHOTON__TRACK_FREE,
+			      PHOTON__RELEASE);
+	s->tracker = NULL;
+	s->track = &s->pos;
+	photon__gate_unlock(ch);
 }
 
 /*
@@ -168,16 +292,16 @@ static int stalled(struct photon_channel *ch, struct photon__tracker *t,
 	if (*now - t->blocking_since < ch->stall_timeout_ns)
 		return 0;
 	t->stalled = 1;
-	PHOTON__FETCH_ADD(&t->sub->stalls, 1, PHOTON__RELAXED);
-	PHOTON__FETCH_ADD(&ch->stalls, 1, PHOTON__RELAXED);
+	PHOTON__FETCH_ADD(&t->stalls, 1, PHOTON__RELAXED);
+	PHOTON__FETCH_ADD(&ch->sh->stalls, 1, PHOTON__RELAXED);
 	return 1;
 }
 
 /* gate_min only moves up: see the invariant at the top. Under gate_lock. */
 static void raise_floor(struct photon_channel *ch, uint64_t floor)
 {
-	if (floor > ch->gate_min)
-		ch->gate_min = floor;
+	if (floor > ch->sh->gate_min)
+		ch->sh->gate_min = floor;
 }
 
 /*
@@ -188,13 +312,20 @@ static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 {
 	uint64_t room = ch->index.capacity - ch->watermark;
 	uint64_t m = UINT64_MAX, now = 0;
-	size_t i;
+	uint64_t i;
 
-	for (i = 0; i < ch->ntrackers; i++) {
-		struct photon__tracker *t = &ch->trackers[i];
+	uint64_t n = photon__tracker_count(ch);
+
+	for (i = 0; i < n; i++) {
+		struct photon__tracker *t = photon__tracker_at(ch, i);
+		uint64_t pos;
+
+		if (PHOTON__LOAD(&t->used, PHOTON__RELAXED) !=
+		    PHOTON__TRACK_GATES)
+			continue;
 		/* G1, pairs with R5: the reads of a slot below this position
 		 * are done, so it may be reused. */
-		uint64_t pos = PHOTON__LOAD(&t->sub->pos, PHOTON__ACQUIRE);
+		pos = PHOTON__LOAD(&t->pos, PHOTON__ACQUIRE);
 
 		if (stalled(ch, t, pos, next, room, &now))
 			continue;
@@ -211,6 +342,20 @@ static uint64_t rescan(struct photon_channel *ch, uint64_t next)
 	return m + room;
 }
 
+/*
+ * A publisher waiting for room in a shared channel: every so often the
+ * consumers' liveness, so a dead consumer's entry stops gating within the
+ * probe interval (shm.c).
+ */
+static void reclaim_if_due(struct photon_channel *ch)
+{
+	if (photon__shm_due(ch, 1)) {
+		photon__gate_lock(ch);
+		photon__shm_reclaim(ch);
+		photon__gate_unlock(ch);
+	}
+}
+
 int photon__gate_wait(struct photon_publisher *p, int wait)
 {
 	struct photon_channel *ch = p->channel;
@@ -224,9 +369,9 @@ int photon__gate_wait(struct photon_publisher *p, int wait)
 		return PHOTON_OK;
 	}
 	for (;;) {
-		pthread_mutex_lock(&ch->gate_lock);
+		photon__gate_lock(ch);
 		p->gate = rescan(ch, s);
-		pthread_mutex_unlock(&ch->gate_lock);
+		photon__gate_unlock(ch);
 		photon__publisher_limit(p);
 		if (s < p->gate)
 			return PHOTON_OK;
@@ -237,6 +382,7 @@ int photon__gate_wait(struct photon_publisher *p, int wait)
 			waiting = 1;
 		}
 		photon__waiter_pause(&wt);
+		reclaim_if_due(ch);
 	}
 }
 
@@ -247,13 +393,14 @@ int photon__gate_wait(struct photon_publisher *p, int wait)
  */
 int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 {
-	struct photon__atomic64 *next = &ch->line.next;
+	struct photon__shared *sh = ch->sh;
+	struct photon__atomic64 *next = &sh->line.next;
 	uint64_t s = PHOTON__LOAD(next, PHOTON__RELAXED);
 	struct photon__waiter wt;
 
 	photon__waiter_init(&wt, NULL);
 	for (;;) {
-		uint64_t limit = PHOTON__LOAD(&ch->mp_limit, PHOTON__ACQUIRE);
+		uint64_t limit = PHOTON__LOAD(&sh->mp_limit, PHOTON__ACQUIRE);
 
 		if (s < limit) {
 			if (PHOTON__CAS(next, &s, s + 1, PHOTON__RELAXED,
@@ -264,23 +411,28 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 			continue; /* s was reloaded */
 		}
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_FULL, ch);
-		pthread_mutex_lock(&ch->gate_lock);
+		photon__gate_lock(ch);
 		s = PHOTON__LOAD(next, PHOTON__RELAXED);
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_LOCKED, ch);
 		limit = rescan(ch, s);
 		/* Never lower: other producers may hold claims made under
 		 * the current limit, and gate_min covers that one. */
-		if (limit > PHOTON__LOAD(&ch->mp_limit, PHOTON__RELAXED))
-			PHOTON__STORE(&ch->mp_limit, limit, PHOTON__RELEASE);
+		if (limit > PHOTON__LOAD(&sh->mp_limit, PHOTON__RELAXED))
+			PHOTON__STORE(&sh->mp_limit, limit, PHOTON__RELEASE);
 		else
-			limit = PHOTON__LOAD(&ch->mp_limit, PHOTON__RELAXED);
-		pthread_mutex_unlock(&ch->gate_lock);
+			limit = PHOTON__LOAD(&sh->mp_limit, PHOTON__RELAXED);
+		photon__gate_unlock(ch);
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_RESCANNED, ch);
 		if (s < limit)
 			continue;
 		if (!wait)
 			return PHOTON_FULL;
+		/* A shared channel whose other producer died is closed:
+		 * nothing will be read past its hole. */
+		if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))
+			return PHOTON_CLOSED;
 		photon__waiter_pause(&wt);
+		reclaim_if_due(ch);
 		s = PHOTON__LOAD(next, PHOTON__RELAXED);
 	}
 }

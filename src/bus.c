@@ -4,6 +4,7 @@
  * channel, behind one mutex. Topic lookups are control-plane work (done once
  * per handle), so a list is enough.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,7 +4,9 @@
  * with the exported twins of the inline publish paths. The reader side is
  * in subscriber.c.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -59,11 +61,36 @@ int photon__check_opts(const struct photon_opts *o)
 		if (o->reserved[i])
 			return photon__fail(
 			    PHOTON_EINVAL, "photon_opts.reserved must be zero");
+	if (o->max_consumers > 4096)
+		return photon__fail(PHOTON_EINVAL,
+				    "max_consumers %llu: at most 4096",
+				    (unsigned long long)o->max_consumers);
 	if (o->stall_timeout_ns && !(o->flags & PHOTON_BOUNDED))
 		return photon__fail(PHOTON_EINVAL,
 				    "stall_timeout_ns given for a lossy "
 				    "channel (set PHOTON_BOUNDED)");
 	return PHOTON_OK;
+}
+
+void photon__channel_describe(struct photon_channel *ch, uint64_t capacity,
+			      uint64_t msg_size, uint64_t watermark,
+			      unsigned flags, uint64_t stall_timeout_ns)
+{
+	ch->index.capacity = capacity;
+	if ((capacity & (capacity - 1)) == 0)
+		ch->index.mask = capacity - 1;
+	else
+		ch->index.magic = ~(photon__u128)0 / capacity + 1;
+	ch->stall_timeout_ns = stall_timeout_ns;
+	ch->msg_size = msg_size;
+	ch->stride = PHOTON_SLOT_STRIDE(msg_size);
+	ch->watermark = watermark;
+	ch->flags = flags;
+}
+
+void photon__shared_init(struct photon__shared *sh)
+{
+	PHOTON__STORE(&sh->line.cursor, PHOTON__NONE, PHOTON__RELAXED);
 }
 
 PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
@@ -80,30 +107,33 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	rc = photon__check_opts(opts);
 	if (rc != PHOTON_OK)
 		return rc;
+	if (opts->max_consumers)
+		return photon__fail(PHOTON_EINVAL,
+				    "max_consumers is for shared channels "
+				    "(photon_shm_create); in-process "
+				    "channels track any number");
 
 	ch = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*ch));
-	if (!ch)
+	if (ch)
+		ch->sh = photon__zalloc(PHOTON__FALSE_SHARING_RANGE,
+					sizeof(*ch->sh));
+	if (!ch || !ch->sh) {
+		free(ch);
 		return photon__fail(PHOTON_ENOMEM,
 				    "out of memory for a channel");
-	ch->index.capacity = opts->capacity;
-	if ((opts->capacity & (opts->capacity - 1)) == 0)
-		ch->index.mask = opts->capacity - 1;
-	else
-		ch->index.magic = ~(photon__u128)0 / opts->capacity + 1;
-	ch->stall_timeout_ns = opts->stall_timeout_ns;
-	ch->msg_size = opts->msg_size;
-	ch->stride = PHOTON_SLOT_STRIDE(opts->msg_size);
-	ch->watermark = opts->watermark;
-	ch->flags = opts->flags;
+	}
+	photon__channel_describe(ch, opts->capacity, opts->msg_size,
+				 opts->watermark, opts->flags,
+				 opts->stall_timeout_ns);
 	rc = photon__ring_map(ch, (size_t)(ch->index.capacity * ch->stride),
 			      opts);
 	if (rc != PHOTON_OK) {
+		free(ch->sh);
 		free(ch);
 		return rc;
 	}
-	PHOTON__STORE(&ch->line.cursor, PHOTON__NONE, PHOTON__RELAXED);
+	photon__shared_init(ch->sh);
 	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
-	photon__gate_init(ch);
 	*out = ch;
 	return PHOTON_OK;
 }
@@ -160,8 +190,13 @@ PHOTON_API void photon_channel_release(struct photon_channel *ch)
 	 */
 	if (PHOTON__FETCH_SUB(&ch->refs, 1, PHOTON__ACQ_REL) != 1)
 		return;
-	photon__gate_destroy(ch);
-	photon__ring_unmap(ch);
+	if (ch->shm) { /* unmaps; the name stays (photon_shm_unlink) */
+		photon__shm_unmap(ch);
+	} else {
+		photon__gate_destroy(ch);
+		photon__ring_unmap(ch);
+		free(ch->sh);
+	}
 	free(ch);
 }
 
@@ -192,63 +227,135 @@ PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch)
 
 PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch)
 {
-	return ch ? PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE) != 0 : 0;
+	return ch ? PHOTON__LOAD(&ch->sh->closed, PHOTON__ACQUIRE) != 0 : 0;
 }
 
 PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch)
 {
-	return ch ? PHOTON__LOAD(&ch->stalls, PHOTON__RELAXED) : 0;
+	return ch ? PHOTON__LOAD(&ch->sh->stalls, PHOTON__RELAXED) : 0;
+}
+
+PHOTON_API int photon_channel_abandoned(const struct photon_channel *ch)
+{
+	return ch ? PHOTON__LOAD(&ch->sh->abandoned, PHOTON__ACQUIRE) != 0 : 0;
+}
+
+PHOTON_API uint64_t photon_channel_reclaimed(const struct photon_channel *ch)
+{
+	return ch ? PHOTON__LOAD(&ch->sh->reclaims, PHOTON__RELAXED) : 0;
 }
 
 /* ---- publisher ---- */
 
 /*
- * Takes the publisher role: SPMC channels have one holder for their whole
- * life (closing is final); MPMC channels count their open handles under the
- * gate lock, so the close of the last one cannot race a new open.
+ * This process as a publisher of ch: its entry in the publisher table, so
+ * readers of a shared channel can tell a crash from a close (shm.c). Under
+ * gate_lock. 0 when the table (MPMC: PHOTON__MAX_PUBLISHER_PROCS processes)
+ * is full.
+ */
+static int enter_publisher_table(struct photon_channel *ch)
+{
+	struct photon__shared *sh = ch->sh;
+	struct photon__proc *freep = NULL;
+	uint64_t pid, start;
+	size_t i;
+
+	photon__proc_self(&pid, &start);
+	for (i = 0; i < PHOTON__MAX_PUBLISHER_PROCS; i++) {
+		struct photon__proc *e = &sh->pubs[i];
+		uint64_t epid = PHOTON__LOAD(&e->pid, PHOTON__RELAXED);
+
+		if (epid == pid &&
+		    PHOTON__LOAD(&e->start, PHOTON__RELAXED) == start) {
+			e->handles++;
+			return 1;
+		}
+		if (!epid && !freep)
+			freep = e;
+	}
+	if (!freep)
+		return 0;
+	freep->handles = 1;
+	PHOTON__STORE(&freep->start, start, PHOTON__RELAXED);
+	PHOTON__STORE(&freep->pid, pid, PHOTON__RELEASE); /* last */
+	return 1;
+}
+
+/* Under gate_lock; after the close's C1 when this was the last handle. */
+static void leave_publisher_table(struct photon_channel *ch)
+{
+	struct photon__shared *sh = ch->sh;
+	uint64_t pid, start;
+	size_t i;
+
+	photon__proc_self(&pid, &start);
+	for (i = 0; i < PHOTON__MAX_PUBLISHER_PROCS; i++) {
+		struct photon__proc *e = &sh->pubs[i];
+
+		if (PHOTON__LOAD(&e->pid, PHOTON__RELAXED) == pid &&
+		    PHOTON__LOAD(&e->start, PHOTON__RELAXED) == start) {
+			if (--e->handles == 0)
+				PHOTON__STORE(&e->pid, 0, PHOTON__RELEASE);
+			return;
+		}
+	}
+}
+
+/*
+ * Takes the publisher role, under gate_lock: SPMC channels have one holder
+ * for their whole life (closing is final, and a crashed one is not
+ * replaced); MPMC channels count their open handles, so the close of the
+ * last one cannot race a new open.
  */
 static int take_publisher_role(struct photon_channel *ch)
 {
-	uint64_t expect = 0;
+	struct photon__shared *sh = ch->sh;
 	int rc = PHOTON_OK;
 
-	if (ch->flags & PHOTON_MPMC) {
-		pthread_mutex_lock(&ch->gate_lock);
-		if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE))
-			rc = PHOTON_CLOSED;
-		else
-			ch->publishers++;
-		pthread_mutex_unlock(&ch->gate_lock);
-	} else if (PHOTON__LOAD(&ch->closed, PHOTON__ACQUIRE)) {
-		rc = PHOTON_CLOSED;
-	} else if (!PHOTON__CAS(&ch->publisher_taken, &expect, 1,
-				PHOTON__ACQUIRE, PHOTON__RELAXED)) {
-		return photon__fail(PHOTON_EBUSY,
-				    "the channel already has its publisher "
-				    "(single-producer channel; PHOTON_MPMC "
-				    "allows several)");
+	if (ch->readonly)
+		return photon__fail(PHOTON_EPERM, "the segment is mapped "
+						  "read-only");
+	photon__gate_lock(ch);
+	if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))
+		rc = photon__fail(PHOTON_CLOSED, "the channel was closed; "
+						 "open a new one");
+	else if (!(ch->flags & PHOTON_MPMC) &&
+		 PHOTON__LOAD(&sh->publisher_taken, PHOTON__RELAXED))
+		rc = photon__fail(PHOTON_EBUSY,
+				  "the channel already has its publisher "
+				  "(single-producer channel; PHOTON_MPMC "
+				  "allows several)");
+	else if (!enter_publisher_table(ch))
+		rc = photon__fail(PHOTON_EBUSY,
+				  "%d processes already publish to this "
+				  "channel",
+				  PHOTON__MAX_PUBLISHER_PROCS);
+	if (rc == PHOTON_OK) {
+		PHOTON__STORE(&sh->publisher_taken, 1, PHOTON__RELAXED);
+		sh->publishers++;
 	}
-	if (rc == PHOTON_CLOSED)
-		return photon__fail(PHOTON_CLOSED,
-				    "the channel was closed; open a new one");
+	photon__gate_unlock(ch);
 	return rc;
 }
 
-/* Gives the role back; returns 1 when the channel is now closed. */
+/*
+ * Gives the role back; returns 1 when the channel is now closed. closed is
+ * set before this process leaves the publisher table: a publisher that dies
+ * between the two reads as a clean close.
+ */
 static int drop_publisher_role(struct photon_channel *ch)
 {
-	int last = 1;
+	struct photon__shared *sh = ch->sh;
+	int last;
 
-	if (ch->flags & PHOTON_MPMC) {
-		pthread_mutex_lock(&ch->gate_lock);
-		last = --ch->publishers == 0;
-		if (last) /* C1: after every handle's last publish */
-			PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
-		pthread_mutex_unlock(&ch->gate_lock);
-		return last;
-	}
-	/* C1: after the last W5; pairs with C2 in photon__subscriber_miss. */
-	PHOTON__STORE(&ch->closed, 1, PHOTON__RELEASE);
+	photon__gate_lock(ch);
+	last = --sh->publishers == 0 || !(ch->flags & PHOTON_MPMC);
+	/* C1: after every handle's last W5; pairs with C2 in
+	 * photon__subscriber_miss. */
+	if (last)
+		PHOTON__STORE(&sh->closed, 1, PHOTON__RELEASE);
+	leave_publisher_table(ch);
+	photon__gate_unlock(ch);
 	return last;
 }
 
@@ -273,19 +380,24 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 		return rc;
 	}
 	p->slots = ch->slots;
-	p->line = &ch->line;
+	p->line = &ch->sh->line;
 	p->index = ch->index;
 	p->stride = ch->stride;
 	p->msg_size = ch->msg_size;
 	p->mpmc = (ch->flags & PHOTON_MPMC) != 0;
+	p->shm = ch->shm;
+	/* Parked readers in other processes rely on this process being
+	 * reached by their global barrier (wait.c). */
+	if (p->shm && !photon__membarrier_register_global())
+		PHOTON__STORE(&ch->sh->park_unsafe, 1, PHOTON__RELEASE);
 	if (p->mpmc) {
 		/* Always out of line: claims come from the shared counter. */
 		PHOTON__STORE(&p->seq, 0, PHOTON__RELAXED);
 	} else {
-		PHOTON__STORE(&p->seq,
-			      PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) +
-				  1,
-			      PHOTON__RELAXED);
+		PHOTON__STORE(
+		    &p->seq,
+		    PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE) + 1,
+		    PHOTON__RELAXED);
 		/* Lossy: never gated. Bounded: the first publish rescans. */
 		p->gate = (ch->flags & PHOTON_BOUNDED) ? 0 : UINT64_MAX;
 	}
@@ -317,7 +429,13 @@ PHOTON_API void photon_publisher_close(struct photon_publisher *p)
 PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 {
 	PHOTON__FETCH_ADD(&p->line->wake, 1, PHOTON__RELEASE); /* K1 */
-	photon__futex_wake(&p->line->wake);
+	photon__futex_wake(&p->line->wake, p->shm);
+}
+
+void photon__wake_channel(struct photon_channel *ch)
+{
+	PHOTON__FETCH_ADD(&ch->sh->line.wake, 1, PHOTON__RELEASE); /* K1 */
+	photon__futex_wake(&ch->sh->line.wake, ch->shm);
 }
 
 /*
@@ -328,19 +446,26 @@ PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
  * sched_yield: a yield convoy with more threads than cores measured ~4k
  * msg/s).
  */
-static void wait_previous_lap(const struct photon_publisher *p,
-			      const unsigned char *slot, uint64_t s)
+static int wait_previous_lap(const struct photon_publisher *p,
+			     const unsigned char *slot, uint64_t s)
 {
 	const struct photon__atomic64 *stamp = photon__slot_stamp(slot);
+	struct photon_channel *ch = p->channel;
 	struct photon__waiter wt;
 	uint64_t prev;
 
 	if (s < p->index.capacity)
-		return;
+		return PHOTON_OK;
 	prev = s - p->index.capacity;
 	photon__waiter_init(&wt, NULL);
-	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2)
+	while (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) < 2 * prev + 2) {
+		/* Shared channels: the holder of that sequence may be a
+		 * process that died; then the channel is closed for good. */
+		if (photon__shm_due(ch, 0) && photon__shm_probe_publishers(ch))
+			return PHOTON_CLOSED;
 		photon__waiter_pause(&wt);
+	}
+	return PHOTON_OK;
 }
 
 /*
@@ -381,6 +506,9 @@ int photon__mpmc_claim(struct photon_publisher *p, int wait, uint64_t *seq)
 
 	if (ch->flags & PHOTON_BOUNDED)
 		return photon__gate_claim(ch, seq, wait);
+	if (PHOTON__UNLIKELY(ch->shm &&
+			     PHOTON__LOAD(&ch->sh->closed, PHOTON__ACQUIRE)))
+		return PHOTON_CLOSED; /* a dead producer's hole: see above */
 	*seq = PHOTON__FETCH_ADD(&p->line->next, 1, PHOTON__RELAXED);
 	return PHOTON_OK;
 }
@@ -398,7 +526,8 @@ void photon__mpmc_commit(struct photon_publisher *p, const void *msg,
 	unsigned char *slot =
 	    photon__slot_at(p->slots, &p->index, p->stride, s);
 
-	wait_previous_lap(p, slot, s);
+	if (wait_previous_lap(p, slot, s) != PHOTON_OK)
+		return;
 	photon__slot_write(slot, msg, p->msg_size, s); /* W1..W4 */
 	photon__publish_commit(p);
 }
@@ -423,8 +552,11 @@ static PHOTON__COLD struct photon__room room_wait(struct photon_publisher *p,
 	}
 	r.slot = photon__slot_at(p->slots, &p->index, p->stride, s);
 	r.seq = s;
-	if (p->mpmc) /* the slot's previous lap first: see above */
-		wait_previous_lap(p, r.slot, s);
+	/* The slot's previous lap first: see above. */
+	if (p->mpmc && (rc = wait_previous_lap(p, r.slot, s)) != PHOTON_OK) {
+		r.slot = NULL;
+		r.seq = (uint64_t)(int64_t)rc;
+	}
 	return r;
 }
 

@@ -528,27 +528,31 @@ static int hugetlb_failed(size_t bytes, int err)
 	    round_up(bytes, HUGE_2M), strerror(err));
 }
 
+int photon__ring_check(const struct photon_opts *opts)
+{
+	if (!(opts->flags & PHOTON_NUMA))
+		return PHOTON_OK;
+#if PHOTON_HAVE_NUMA
+	return check_node(opts->numa_node);
+#else
+	return photon__fail(PHOTON_ENOTSUP,
+			    "PHOTON_NUMA: libphotonring was built "
+			    "without libnuma (install libnuma-dev and "
+			    "rebuild with PHOTON_WITH_NUMA=AUTO or ON)");
+#endif
+}
+
 int photon__ring_map(struct photon_channel *ch, size_t bytes,
 		     const struct photon_opts *opts)
 {
 	unsigned flags = opts->flags;
-	int rc = PHOTON_OK, thp = 0, hugetlb = 0;
+	int rc, thp, hugetlb = 0;
 
 	ch->slots = NULL;
 	ch->map_base = NULL;
-	if (flags & PHOTON_NUMA) {
-#if PHOTON_HAVE_NUMA
-		rc = check_node(opts->numa_node);
-		if (rc != PHOTON_OK)
-			return rc;
-#else
-		return photon__fail(
-		    PHOTON_ENOTSUP,
-		    "PHOTON_NUMA: libphotonring was built "
-		    "without libnuma (install libnuma-dev and "
-		    "rebuild with PHOTON_WITH_NUMA=AUTO or ON)");
-#endif
-	}
+	rc = photon__ring_check(opts);
+	if (rc != PHOTON_OK)
+		return rc;
 
 	if (flags & PHOTON_HUGEPAGES) {
 		if (map_hugetlb(ch, bytes) == 0) {
@@ -562,19 +566,31 @@ int photon__ring_map(struct photon_channel *ch, size_t bytes,
 		rc = map_anon(ch, bytes, thp ? thp_page_size() : 0);
 		if (rc != PHOTON_OK)
 			return rc;
-		/*
-		 * Best effort: a kernel without THP says EINVAL, and the
-		 * page size below reports what the ring got either way.
-		 */
-		if (thp)
-			(void)madvise(ch->slots, ch->ring_bytes, MADV_HUGEPAGE);
 	}
+	rc = photon__ring_place(ch, opts, hugetlb);
+	if (rc != PHOTON_OK)
+		photon__ring_unmap(ch);
+	return rc;
+}
 
+int photon__ring_place(struct photon_channel *ch,
+		       const struct photon_opts *opts, int hugetlb)
+{
+	unsigned flags = opts->flags;
+	int rc, thp = !hugetlb && (flags & PHOTON_THP);
+
+	/*
+	 * Best effort: a kernel without THP (or shared memory without
+	 * shmem_enabled) says EINVAL, and the page size below reports what
+	 * the ring got either way.
+	 */
+	if (thp)
+		(void)madvise(ch->slots, ch->ring_bytes, MADV_HUGEPAGE);
 #if PHOTON_HAVE_NUMA
 	if (flags & PHOTON_NUMA) {
 		rc = bind_ring(ch->slots, ch->ring_bytes, opts->numa_node);
 		if (rc != PHOTON_OK)
-			goto fail;
+			return rc;
 	}
 #endif
 	/*
@@ -586,19 +602,16 @@ int photon__ring_map(struct photon_channel *ch, size_t bytes,
 	    (hugetlb && (flags & PHOTON_NUMA))) {
 		rc = populate(ch->slots, ch->ring_bytes, ch->page_size);
 		if (rc != PHOTON_OK)
-			goto fail;
+			return rc;
 	}
 	if (flags & PHOTON_MLOCK) {
 		rc = lock_ring(ch->slots, ch->ring_bytes);
 		if (rc != PHOTON_OK)
-			goto fail;
+			return rc;
 	}
 	if (thp && smaps_all_huge(ch->slots))
 		ch->page_size = thp_page_size();
 	return PHOTON_OK;
-fail:
-	photon__ring_unmap(ch);
-	return rc;
 }
 
 void photon__ring_unmap(struct photon_channel *ch)
@@ -635,8 +648,9 @@ PHOTON_API int photon_publisher_prefault(struct photon_publisher *p)
 	 * no byte, but it is still refused once the ring is in use: faulting
 	 * pages in then would only move page faults around under readers.
 	 */
-	if (PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) != PHOTON__NONE ||
-	    PHOTON__LOAD(&ch->subscribed, PHOTON__ACQUIRE))
+	if (PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE) !=
+		PHOTON__NONE ||
+	    PHOTON__LOAD(&ch->sh->subscribed, PHOTON__ACQUIRE))
 		return photon__fail(PHOTON_EBUSY,
 				    "prefault after first use: the channel "
 				    "has published or has subscribers; "

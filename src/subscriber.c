@@ -22,6 +22,9 @@ int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 	struct photon_subscriber *s;
 	int rc;
 
+	if (ch->readonly)
+		return photon__fail(PHOTON_EPERM, "the segment is mapped "
+						  "read-only");
 	s = photon__zalloc(PHOTON__FALSE_SHARING_RANGE, sizeof(*s));
 	if (!s)
 		return photon__fail(PHOTON_ENOMEM,
@@ -30,11 +33,12 @@ int photon__subscribe_at(struct photon_channel *ch, int from_oldest,
 	s->index = ch->index;
 	s->stride = ch->stride;
 	s->msg_size = ch->msg_size;
-	s->closed = &ch->closed;
-	s->line = &ch->line;
+	s->closed = &ch->sh->closed;
+	s->line = &ch->sh->line;
 	s->members = members;
+	s->shm = ch->shm;
 	s->channel = photon__channel_ref(ch);
-	PHOTON__STORE(&ch->subscribed, 1, PHOTON__RELAXED);
+	PHOTON__STORE(&ch->sh->subscribed, 1, PHOTON__RELAXED);
 	rc = photon__gate_register(ch, s, from_oldest);
 	if (rc != PHOTON_OK) {
 		photon_channel_release(ch);
@@ -87,13 +91,60 @@ static __attribute__((noinline)) int try_recv_any(struct photon_subscriber *s,
 	return photon__try_recv_n(s, out, s->msg_size);
 }
 
-PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
-{
-	if (PHOTON__UNLIKELY(!s || !out))
-		return PHOTON_EINVAL;
+static inline int try_recv_sized(struct photon_subscriber *s, void *out){
 #define TRY_RECV(n) photon__try_recv_n(s, out, n)
 	PHOTON__BY_SIZE(s->msg_size, TRY_RECV, try_recv_any(s, out))
 #undef TRY_RECV
+}
+
+PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out)
+{
+	int rc;
+
+	if (PHOTON__UNLIKELY(!s || !out))
+		return PHOTON_EINVAL;
+	rc = try_recv_sized(s, out);
+	/* A shared channel's publisher may have died: the exported receive
+	 * looks every so often (photon__shm_idle); inline pollers do not. */
+	if (PHOTON__UNLIKELY(rc == PHOTON_EMPTY && s->shm))
+		photon__shm_idle(s);
+	return rc;
+}
+
+/*
+ * After a crash (closed, abandoned, every stamp final), whether sequence c,
+ * whose slot's stamp s1 is not 2c + 2, was lost to the dead publisher, so
+ * that skipping it reaches what comes after (or the close) instead of
+ * waiting forever. Lost: the slot is odd (a write cut short, of c or of a
+ * later lap) or already holds a later lap; MPMC also any sequence below the
+ * claim counter (claimed, never written), which is read from the segment
+ * and so believed only within a ring of the cursor.
+ */
+static int lost_to_crash(const struct photon_subscriber *s, uint64_t c,
+			 uint64_t s1)
+{
+	const struct photon__shared *sh = s->channel->sh;
+	uint64_t head, claimed;
+
+	if (!PHOTON__LOAD(&sh->abandoned, PHOTON__ACQUIRE))
+		return 0;
+	if ((s1 & 1) || s1 > 2 * c + 2)
+		return 1;
+	if (!(s->channel->flags & PHOTON_MPMC))
+		return 0;
+	head = PHOTON__LOAD(&sh->line.cursor, PHOTON__ACQUIRE);
+	claimed = PHOTON__LOAD(&sh->line.next, PHOTON__RELAXED);
+	if (claimed > head + 1 + s->index.capacity) /* NONE + 1 == 0 */
+		claimed = head + 1 + s->index.capacity;
+	return c < claimed;
+}
+
+/* LAGGED after skipping to `to`. */
+static int lagged(struct photon_subscriber *s, uint64_t c, uint64_t to)
+{
+	PHOTON__STORE(&s->last_skipped, to - c, PHOTON__RELAXED);
+	PHOTON__BUMP(&s->lagged, to - c);
+	return PHOTON_LAGGED;
 }
 
 /*
@@ -109,8 +160,9 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	/* C2, pairs with C1: once closed is seen, every stamp is final. */
 	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
 	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
+	int lost = closed && s1 != want && lost_to_crash(s, c, s1);
 
-	if (s1 > want && !(s1 & 1)) {
+	if (s1 > want && (!(s1 & 1) || lost)) {
 		/*
 		 * The slot was reused: a later lap completed there. Only the
 		 * cursor says how far behind we are (docs/PROTOCOL.md, 4).
@@ -120,24 +172,24 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 		uint64_t oldest = photon__oldest_held(head, s->index.capacity);
 
 		if (c < oldest) {
-			uint64_t skipped;
-
 			/* Bounded: only a consumer the stall rule dropped
 			 * is lapped; it rejoins the gate where it cannot be
 			 * lapped again (backpressure.c). */
-			if (s->registered)
+			if (s->tracker && (s->channel->flags & PHOTON_BOUNDED))
 				oldest =
 				    photon__gate_rejoin(s->channel, s, oldest);
 			else
-				PHOTON__STORE(&s->pos, oldest, PHOTON__RELEASE);
-			skipped = oldest - c;
-			PHOTON__STORE(&s->last_skipped, skipped,
-				      PHOTON__RELAXED);
-			PHOTON__BUMP(&s->lagged, skipped);
-			return PHOTON_LAGGED;
+				photon__set_pos(s, oldest);
+			return lagged(s, c, oldest);
 		}
-		/* The stamp ran ahead of the cursor: the next call resolves. */
-		return PHOTON_EMPTY;
+		/* The stamp ran ahead of the cursor: the next call resolves,
+		 * unless a crash means it never will. */
+		if (!lost)
+			return PHOTON_EMPTY;
+	}
+	if (lost) {
+		photon__set_pos(s, c + 1);
+		return lagged(s, c, c + 1);
 	}
 	if (s1 < want && closed)
 		return PHOTON_CLOSED;
@@ -183,7 +235,7 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		}
 		seq = s1 / 2 - 1; /* head, or a later lap of its slot */
 		PHOTON__BUMP(&s->jumped, seq - c);
-		PHOTON__STORE(&s->pos, seq + 1, PHOTON__RELEASE); /* R5 */
+		photon__set_pos(s, seq + 1); /* R5 */
 		return PHOTON_OK;
 	}
 	return PHOTON_EMPTY;
@@ -230,7 +282,9 @@ photon_subscriber_received(const struct photon_subscriber *s)
 
 PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s)
 {
-	return s ? PHOTON__LOAD(&s->stalls, PHOTON__RELAXED) : 0;
+	return s && s->tracker
+		   ? PHOTON__LOAD(&s->tracker->stalls, PHOTON__RELAXED)
+		   : 0;
 }
 
 PHOTON_API double

@@ -46,6 +46,9 @@
 #define PUBLISHER_SLEEP_NS 2000
 /* Sleep slice of a park without membarrier. */
 #define FALLBACK_PARK_NS 100000u
+/* Sleep slice of a park on a shared channel: its publisher may die, and a
+ * dead one wakes nobody; between slices the reader probes it. */
+#define SHM_PARK_NS 20000000u
 
 PHOTON_API const char *photon_wait_name(enum photon_wait_kind kind)
 {
@@ -177,10 +180,46 @@ static void membarrier_register(void)
 		    0, 0) == 0;
 }
 
-void photon__futex_wake(struct photon__atomic32 *word)
+/*
+ * Shared channels: the publisher's process registers for the global
+ * expedited barrier when it opens a publisher (channel.c); a parking
+ * reader in any process then issues MEMBARRIER_CMD_GLOBAL_EXPEDITED, which
+ * is a full barrier on every CPU running a thread of a registered process.
+ * Returns 0 when registration failed (old kernel, seccomp filter).
+ */
+int photon__membarrier_register_global(void)
 {
-	syscall(SYS_futex, PHOTON__ADDR(word), FUTEX_WAKE_PRIVATE, INT_MAX,
-		NULL, NULL, 0);
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+		       0, 0) == 0;
+}
+
+void photon__futex_wake(struct photon__atomic32 *word, int shared)
+{
+	syscall(SYS_futex, PHOTON__ADDR(word),
+		shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL,
+		0);
+}
+
+/*
+ * K3 for a reader of ch: 0 when the barrier ran, so the Dekker argument
+ * holds and the reader may sleep until woken; otherwise it sleeps in
+ * slices. A shared channel needs the global barrier, and every publisher's
+ * process registered for it (they all set park_unsafe otherwise).
+ */
+static int park_barrier(const struct photon_subscriber *s)
+{
+	if (!s->shm) {
+		pthread_once(&membarrier_once, membarrier_register);
+		return membarrier_ok
+			   ? (int)syscall(SYS_membarrier,
+					  MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0,
+					  0)
+			   : -1;
+	}
+	if (PHOTON__LOAD(&s->channel->sh->park_unsafe, PHOTON__ACQUIRE))
+		return -1;
+	return (int)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0,
+			    0);
 }
 
 static const struct photon__atomic64 *next_stamp(struct photon_subscriber *s,
@@ -210,14 +249,13 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 	uint64_t slice = 0;
 	uint32_t w;
 
-	pthread_once(&membarrier_once, membarrier_register);
 	PHOTON__FETCH_ADD(&line->parked, 1, PHOTON__SEQ_CST); /* K0 */
 	/* K3. If it fails (ENOMEM, a seccomp filter) the Dekker argument is
 	 * void: sleep in bounded slices, as without membarrier at all. */
-	if (!membarrier_ok ||
-	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) !=
-		0)
+	if (park_barrier(s) != 0)
 		slice = FALLBACK_PARK_NS;
+	else if (s->shm) /* the liveness probe runs between slices */
+		slice = SHM_PARK_NS;
 	w = PHOTON__LOAD(&line->wake, PHOTON__ACQUIRE); /* K2 */
 	if (!ready(s)) {
 		if (deadline) {
@@ -233,7 +271,8 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 		}
 		PHOTON__TEST_POINT(PHOTON__TP_PARK_SLEEP, tsp);
 		syscall(SYS_futex, PHOTON__ADDR(&line->wake),
-			FUTEX_WAIT_PRIVATE, w, tsp, NULL, 0);
+			s->shm ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, w, tsp, NULL,
+			0);
 	}
 	PHOTON__FETCH_SUB(&line->parked, 1, PHOTON__RELAXED);
 }
@@ -294,6 +333,11 @@ static int recv_until(struct photon_subscriber *s, void *out,
 		    ((wt.step & 63) == 0 || wt.step >= wt.spin + wt.yield) &&
 		    photon__now_ns() >= deadline)
 			return PHOTON_EMPTY;
+		/* Past the spin: a shared channel's publisher may be dead
+		 * (photon_try_recv looks only every few empty polls). */
+		if (s->shm && wt.step >= wt.spin + wt.yield &&
+		    photon__shm_due(s->channel, 0))
+			photon__shm_probe_publishers(s->channel);
 		reader_pause(&wt, s, deadline);
 	}
 }

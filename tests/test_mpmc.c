@@ -289,10 +289,10 @@ static void test_mpmc_stalled_producer(void **state)
 	}
 	/* Wait until the others have claimed a whole lap past the stalled
 	 * sequence: some of them now wait for its slot. */
-	while (PHOTON__LOAD(&ch->line.next, PHOTON__ACQUIRE) < 6)
+	while (PHOTON__LOAD(&ch->sh->line.next, PHOTON__ACQUIRE) < 6)
 		sched_yield();
 	/* The cursor cannot pass an uncommitted sequence. */
-	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE),
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE),
 			 UINT64_MAX);
 	assert_rc(photon_try_recv(s, &m), PHOTON_EMPTY);
 	assert_int_equal(photon_pending(s), 0);
@@ -316,7 +316,8 @@ static void test_mpmc_stalled_producer(void **state)
 		}
 	}
 	assert_int_equal(delivered + skipped, 41);
-	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE), 40);
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE),
+			 40);
 	photon_subscriber_close(s);
 	photon_channel_release(ch);
 }
@@ -495,7 +496,8 @@ static void test_mpmc_latest(void **state)
 	assert_int_equal(held, 12);
 	for (seq = 13; seq < 20; seq++)
 		publish_seq(p[seq % 2], seq % 2, seq);
-	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE), 11);
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE),
+			 11);
 	expect_msg(photon_latest(s, &m), &m, 1, 19);
 	assert_int_equal(photon_subscriber_received(s), 5);
 	assert_int_equal(photon_subscriber_lagged(s), 0);
@@ -505,7 +507,8 @@ static void test_mpmc_latest(void **state)
 	/* The claim commits: the cursor catches up to 19, nothing is new. */
 	make(&m, 2, held);
 	photon__mpmc_commit(p[2], &m, held);
-	assert_int_equal(PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE), 19);
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE),
+			 19);
 	assert_int_equal(photon_pending(s), 0);
 	assert_rc(photon_latest(s, &m), PHOTON_EMPTY);
 	assert_rc(photon_try_recv(s, &m), PHOTON_EMPTY);
@@ -566,7 +569,7 @@ static void *committer_main(void *arg)
 /* Messages committed so far, as the cursor says (none: all-ones + 1). */
 static uint64_t committed(struct photon_channel *ch)
 {
-	return PHOTON__LOAD(&ch->line.cursor, PHOTON__ACQUIRE) + 1;
+	return PHOTON__LOAD(&ch->sh->line.cursor, PHOTON__ACQUIRE) + 1;
 }
 
 /*

@@ -88,7 +88,13 @@ struct photon_opts {
 	 * it returns and gates again from there). 0: never (the default).
 	 */
 	uint64_t stall_timeout_ns;
-	uint64_t reserved[5];
+	/*
+	 * Shared channels (photon_shm_create): consumers the segment can
+	 * track at once, 1 .. 4096; 0 means 64. In-process channels: must
+	 * be 0 (they track any number).
+	 */
+	uint64_t max_consumers;
+	uint64_t reserved[4];
 };
 
 /* Offset of the payload in a slot: right after the 8-byte stamp. */
@@ -152,6 +158,50 @@ PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch);
 PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch);
 /* Consumers the stall timeout stopped waiting for, in total. */
 PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch);
+
+/* ---- shared channels (named shared memory) ---- */
+
+/*
+ * Creates the segment `name` and a channel in it that other processes open
+ * with photon_shm_open. name: the POSIX shared-memory name without its '/'
+ * (the file /dev/shm/NAME on Linux), 1 to 200 bytes, no '/'. opts as for
+ * photon_channel_create_opts, and opts->max_consumers. mode: permission
+ * bits of the segment, 0 meaning 0600 (owner only); the umask does not
+ * apply. PHOTON_HUGEPAGES puts the segment in the hugetlbfs mount named by
+ * the environment variable PHOTON_HUGETLBFS; PHOTON_SHM_DIR replaces
+ * /dev/shm for the others. Returns PHOTON_OK, PHOTON_EINVAL,
+ * PHOTON_EEXIST (the name exists: nothing is replaced), PHOTON_EPERM,
+ * PHOTON_ENOMEM or PHOTON_ESYS; *out is NULL unless PHOTON_OK.
+ * photon_channel_release unmaps the segment; only photon_shm_unlink
+ * removes the name. The README's "Shared channels" section gives the crash
+ * semantics and the threat model.
+ */
+PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
+				 const struct photon_opts *opts, unsigned mode);
+
+/*
+ * Maps the existing segment `name`, validating its header before anything
+ * else is read: PHOTON_ENOENT, PHOTON_EPERM (errno kept) or PHOTON_EPROTO
+ * (not a segment of this layout: magic, layout version, sizes, capacity and
+ * stride, checksum; or truncated), with the reason in
+ * photon_last_error_message().
+ */
+PHOTON_API int photon_shm_open(struct photon_channel **out, const char *name);
+
+/* Removes the name; processes that mapped it keep their mapping.
+ * PHOTON_ENOENT when there is none. */
+PHOTON_API int photon_shm_unlink(const char *name);
+
+/*
+ * 1 when the channel's publisher died without closing it (a crash): its
+ * subscribers drain what was published and then get PHOTON_CLOSED. 0 for
+ * in-process channels.
+ */
+PHOTON_API int photon_channel_abandoned(const struct photon_channel *ch);
+
+/* Shared channels: tracker entries of consumers whose process died,
+ * freed so that a bounded channel's publisher went on. */
+PHOTON_API uint64_t photon_channel_reclaimed(const struct photon_channel *ch);
 
 /* ---- publisher ---- */
 

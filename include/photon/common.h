@@ -83,7 +83,13 @@
 	X(PHOTON_EBUSY, -7, "resource busy")                                  \
 	X(PHOTON_ENOTSUP, -8, "not supported on this build or machine")       \
 	X(PHOTON_ETYPE, -9, "topic exists with another message type or size") \
-	X(PHOTON_ESYS, -10, "an operating-system call failed (see errno)")
+	X(PHOTON_ESYS, -10, "an operating-system call failed (see errno)")    \
+	X(PHOTON_EEXIST, -11, "a shared channel of that name exists")         \
+	X(PHOTON_ENOENT, -12, "no shared channel of that name")               \
+	X(PHOTON_EPERM, -13,                                                  \
+	  "permission denied on the shared channel (see errno)")              \
+	X(PHOTON_EPROTO, -14,                                                 \
+	  "not a valid shared channel: its header fails validation")
 
 #define PHOTON__STATUS_ENUM(name, value, text) name = value,
 enum photon_status { PHOTON_STATUS_TABLE(PHOTON__STATUS_ENUM) };

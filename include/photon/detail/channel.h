@@ -23,8 +23,10 @@
  *   R4  reader: stamp re-load, relaxed; equal to R1 means R2 saw one
  *       complete write (Boehm, "Can seqlocks get along with programming
  *       language memory models?", 2012).
- *   R5  reader: own position = c + 1, release; in a bounded channel this
- *       tells the publisher the slot's reads are done. Pairs with G1.
+ *   R5  reader: own position = c + 1, relaxed, then the same value to its
+ *       tracker word (*track), release; in a bounded channel this tells
+ *       the publisher the slot's reads are done. Pairs with G1. Without a
+ *       tracker, track points at pos: the same word twice.
  *   R6  reader slow paths: cursor load, acquire; pairs with W5.
  *   G1  publisher gate scan (bounded): tracker loads, acquire, under the
  *       registration lock; pairs with R5. Only after G1 may a slot be reused.
@@ -108,14 +110,19 @@ struct photon_publisher {
 	uint64_t stride; /* bytes per slot, a multiple of 64 */
 	struct photon_channel *channel;
 	int mpmc;
+	int shm; /* the channel is in a named segment (futex flags) */
 } PHOTON__ALIGNED(PHOTON_CACHE_LINE);
+
+struct photon__tracker; /* src/internal.h */
 
 /*
  * Private: a reader's state. The first line is written only by the reading
- * thread; in a bounded channel the publisher also reads `pos` (the tracker),
- * so the struct is aligned and padded to keep other threads' writes away.
- * As for the publisher, the first line is ABI (the inline try_recv of
- * programs built against an earlier 0.x reads it).
+ * thread. In a bounded channel the publisher reads the reader's position
+ * from its tracker entry, which `track` points at: every read stores the
+ * new position to `pos` and then to `*track` (R5). Where nothing tracks the
+ * reader, `track` points at `pos` itself. As for the publisher, the first
+ * line is ABI (the inline try_recv of programs built against an earlier
+ * release with this SONAME reads it).
  */
 struct photon_subscriber {
 	/* First line: everything try_recv touches. */
@@ -124,6 +131,7 @@ struct photon_subscriber {
 	struct photon__cursor_line *line; /* PARK writes `parked` */
 	const struct photon__atomic64 *closed;
 	uint64_t msg_size; /* bytes copied per message (typed check) */
+	struct photon__atomic64 *track;	 /* where the gate reads pos */
 	struct photon__ring_index index; /* the magic spills to line 2 */
 	/* Slow-path state, written only by the reading thread. */
 	uint64_t stride;
@@ -133,8 +141,9 @@ struct photon_subscriber {
 	struct photon__atomic64 lagged;	      /* messages skipped */
 	struct photon__atomic64 jumped;	      /* passed over by latest() */
 	struct photon__atomic64 last_skipped; /* of the last LAGGED */
-	struct photon__atomic64 stalls; /* times the gate stopped waiting */
-	int registered; /* holds a tracker slot in a bounded channel */
+	struct photon__tracker *tracker;      /* its entry, or NULL */
+	uint32_t idle; /* shared channels: empty polls since a probe */
+	int shm;       /* the channel is in a named segment */
 } PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
 /* Private: a group is one cursor for n logical consumers. */
@@ -158,6 +167,8 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon_publisher, index.magic) ==
 PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, index.magic) ==
 			  PHOTON_CACHE_LINE,
 		      "try_recv touches only the subscriber's first line");
+PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, track) == 40,
+		      "the tracker pointer fills the first line's hole");
 
 /* ---- slow paths of the inline code: internal, not for direct use ---- */
 
@@ -378,8 +389,10 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 	if (PHOTON__LIKELY(s1 == want)) {
 		if (PHOTON__LIKELY(
 			photon__slot_read_stable(slot, out, n, s1))) {
-			/* R5, pairs with G1 */
-			PHOTON__STORE(&sub->pos, c + 1, PHOTON__RELEASE);
+			/* R5: own position, then the tracker's copy, which
+			 * pairs with G1 (the same word where none tracks). */
+			PHOTON__STORE(&sub->pos, c + 1, PHOTON__RELAXED);
+			PHOTON__STORE(sub->track, c + 1, PHOTON__RELEASE);
 			return PHOTON_OK;
 		}
 		/* Torn: overwritten while copying; the next call sees the lap.
