@@ -110,7 +110,7 @@ struct photon__tracker *photon__tracker_at(const struct photon_channel *ch,
 
 uint64_t photon__tracker_count(const struct photon_channel *ch)
 {
-	uint64_t n = ch->sh->ntrackers;
+	uint64_t n = PHOTON__LOAD(&ch->sh->ntrackers, PHOTON__ACQUIRE);
 
 	/* The segment may say anything: never past the table. */
 	return n < ch->tracker_cap ? n : ch->tracker_cap;
@@ -157,7 +157,7 @@ static struct photon__tracker *free_entry(struct photon_channel *ch)
 	}
 	if (n == ch->tracker_cap && !grow(ch))
 		return NULL;
-	ch->sh->ntrackers = n + 1;
+	PHOTON__STORE(&ch->sh->ntrackers, n + 1, PHOTON__RELEASE);
 	return photon__tracker_at(ch, n);
 }
 
@@ -375,8 +375,10 @@ int photon__gate_wait(struct photon_publisher *p, int wait)
 		photon__publisher_limit(p);
 		if (s < p->gate)
 			return PHOTON_OK;
-		if (!wait)
+		if (!wait) {
+			reclaim_if_due(ch);
 			return PHOTON_FULL;
+		}
 		if (!waiting) { /* the spin ladder only once it is needed */
 			photon__waiter_init(&wt, NULL);
 			waiting = 1;
@@ -425,8 +427,10 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 		PHOTON__TEST_POINT(PHOTON__TP_CLAIM_RESCANNED, ch);
 		if (s < limit)
 			continue;
-		if (!wait)
+		if (!wait) {
+			reclaim_if_due(ch);
 			return PHOTON_FULL;
+		}
 		/* A shared channel whose other producer died is closed:
 		 * nothing will be read past its hole. */
 		if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))

@@ -81,7 +81,9 @@ struct photon__shared {
 	struct photon__atomic64
 	    gate_lock PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 	uint64_t gate_min;   /* <= every gating tracker's position */
-	uint64_t ntrackers;  /* entries ever used: the scan's bound */
+	/* Entries ever used: the scan's bound. Written under gate_lock,
+	 * read without it by photon-stat. */
+	struct photon__atomic64 ntrackers;
 	uint64_t publishers; /* MPMC: open publisher handles */
 	struct photon__atomic64 publisher_taken;
 	/* Set once the first subscriber or group exists (prefault refuses). */

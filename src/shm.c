@@ -266,8 +266,10 @@ const char *photon__shm_dir(int hugetlb)
 {
 	const char *d;
 
-	if (hugetlb)
-		return getenv("PHOTON_HUGETLBFS");
+	if (hugetlb) {
+		d = getenv("PHOTON_HUGETLBFS");
+		return d && *d ? d : NULL;
+	}
 	d = getenv("PHOTON_SHM_DIR");
 	return d && *d ? d : "/dev/shm";
 }
@@ -510,7 +512,7 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 	struct photon__shm_header h;
 	int hugetlb, dfd, rc;
 	uint64_t pid, start;
-	const char *dir;
+	const char *dir, *other;
 
 	if (out)
 		*out = NULL;
@@ -540,6 +542,17 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 			    "PHOTON_THP to fall back to /dev/shm)");
 		hugetlb = 0;
 		dir = photon__shm_dir(0);
+	}
+	/* open and unlink look in both directories: a name is one segment
+	 * in either. */
+	other = photon__shm_dir(!hugetlb);
+	if (other && strcmp(other, dir)) {
+		char path[4096];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", other, name);
+		if (lstat(path, &st) == 0)
+			return fail_file(EEXIST, other, name);
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -598,8 +611,11 @@ static int open_segment(const char *name, int writable)
 		if (!dir)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-				    O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO planted under the name must not
+		 * block the open (it is then refused as not a file). */
+		fd = open(path,
+			  (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
+			      O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0 || errno != ENOENT)
 			return fd;
 		err = errno;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // photon/photon.hpp: factories and statuses, RAII (no leaks under ASan),
 // move semantics, lag reporting, typed size checks, bounded FULL, groups,
-// blocking receives across threads, and a topology driven from C++.
+// blocking receives across threads, a topology driven from C++, and a
+// shared channel opened twice.
 #include <photon/photon.hpp>
 
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <thread>
 #include <type_traits>
 #include <utility>
+
+#include <unistd.h>
 
 namespace
 {
@@ -393,6 +396,79 @@ void test_topology()
 	photon_topology_destroy(t);
 }
 
+// A shared channel: made, opened again by name (as another process would),
+// messages across the two mappings, then unlinked.
+void test_shm()
+{
+	char name[64];
+	std::snprintf(name, sizeof(name), "photon-test-cpp-api-%ld",
+		      static_cast<long>(getpid()));
+	photon_opts o{};
+	o.capacity = 64;
+	o.watermark = 4;
+	o.flags = PHOTON_BOUNDED;
+	o.max_consumers = 4;
+	auto [rc, made] = photon::channel<Quote>::shm_create(name, o);
+	CHECK(rc == status::ok && made);
+	if (!made) {
+		std::fprintf(stderr, "test_shm: %s (%s)\n",
+			     photon::to_string(rc),
+			     photon::last_error_message());
+		return;
+	}
+	CHECK(photon::channel<Quote>::shm_create(name, o).code ==
+	      status::eexist);
+	auto [orc, opened] = photon::channel<Quote>::shm_open(name);
+	CHECK(orc == status::ok && opened && opened.get() != made.get());
+	CHECK(opened.capacity() == 64 && opened.watermark() == 4);
+	CHECK(photon_channel_msg_size(opened.get()) == sizeof(Quote));
+	// Another message type is refused, with the reason.
+	auto wrong = photon::channel<std::uint64_t>::shm_open(name);
+	CHECK(wrong.code == status::einval && !wrong.value);
+	CHECK(std::strstr(photon::last_error_message(), name) != nullptr);
+
+	// Publish through one mapping, read through both.
+	auto sub = opened.subscribe().value;
+	auto local = made.subscribe().value;
+	auto pub = made.open_publisher().value;
+	CHECK(sub && local && pub);
+	CHECK(opened.open_publisher().code == status::ebusy);
+	for (std::uint64_t i = 0; i < 200; i++) {
+		CHECK(pub.publish(quote(i)) == status::ok);
+		Quote q{};
+		CHECK(sub.try_recv(q) == status::ok && q.id == i);
+		auto r = local.try_recv();
+		CHECK(r && r.value->id == i && r.value->ask == 100.5 + i);
+	}
+	// Bounded across the mappings: the opened side gates the publisher.
+	for (std::uint64_t i = 200; i < 260; i++)
+		CHECK(pub.try_publish(quote(i)) == status::ok);
+	CHECK(pub.try_publish(quote(260)) == status::full);
+	auto a = sub.try_recv();
+	CHECK(a && a.value->id == 200);
+	CHECK(pub.try_publish(quote(260)) == status::full); // local gates
+	auto b = local.try_recv();
+	CHECK(b && b.value->id == 200);
+	CHECK(pub.try_publish(quote(260)) == status::ok);
+	CHECK(!made.abandoned() && !opened.abandoned());
+	CHECK(made.reclaimed() == 0 && opened.reclaimed() == 0);
+
+	// The name goes; the mappings stay usable.
+	CHECK(photon::shm_unlink(name) == status::ok);
+	CHECK(photon::shm_unlink(name) == status::enoent);
+	auto gone = photon::channel<Quote>::shm_open(name);
+	CHECK(gone.code == status::enoent && !gone.value);
+	CHECK(photon::channel<Quote>::shm_open("a/b").code == status::einval);
+	pub.close();
+	CHECK(opened.is_closed() && !opened.abandoned());
+	Quote q{};
+	for (std::uint64_t i = 201; i <= 260; i++)
+		CHECK(sub.recv(q) == status::ok && q.id == i);
+	CHECK(sub.recv(q) == status::closed);
+	CHECK(!photon::channel<Quote>().abandoned());
+	CHECK(photon::channel<Quote>().reclaimed() == 0);
+}
+
 } // namespace
 
 int main()
@@ -406,6 +482,7 @@ int main()
 	test_tick();
 	test_threads();
 	test_topology();
+	test_shm();
 	std::printf("test_cpp_api: %s (%d failures)\n",
 		    failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;

@@ -28,9 +28,13 @@
 //   sizeof(T) a constant, as PHOTON_DEFINE_TYPED does: the copy unrolls and
 //   nothing is called on the fast path.
 // - A channel<T> only ever holds a channel whose msg_size is sizeof(T)
-//   (wrap() checks a raw channel), so the handles it makes need no check on
-//   the hot path. Calls on an empty (default-constructed or moved-from)
-//   handle return status::einval.
+//   (wrap() and shm_open() check the channel they are given), so the
+//   handles it makes need no check on the hot path. Calls on an empty
+//   (default-constructed or moved-from) handle return status::einval.
+// - Shared channels (shm_create/shm_open, photon::shm_unlink): the inline
+//   try_recv never looks for a dead publisher process; recv does, so a
+//   reader that polls with try_recv falls back to recv when it is empty to
+//   see closed (and abandoned()) after the publisher's process died.
 //
 // Thread contract: as in C. A channel<T> object may be used from several
 // threads (its calls are the thread-safe channel-level ones); each
@@ -68,7 +72,17 @@ enum class status : int {
 	enotsup = PHOTON_ENOTSUP,
 	etype = PHOTON_ETYPE,
 	esys = PHOTON_ESYS,
+	eexist = PHOTON_EEXIST,
+	enoent = PHOTON_ENOENT,
+	eperm = PHOTON_EPERM,
+	eproto = PHOTON_EPROTO,
 };
+
+// A code added to the C table fails here until status names it.
+#define PHOTON__HPP_COUNT(name, value, text) +1
+static_assert(0 PHOTON_STATUS_TABLE(PHOTON__HPP_COUNT) == 15,
+	      "photon::status lacks a code of PHOTON_STATUS_TABLE");
+#undef PHOTON__HPP_COUNT
 
 // Name of a status ("nothing new to read yet"); never null.
 inline const char *to_string(status s) noexcept
@@ -80,6 +94,14 @@ inline const char *to_string(status s) noexcept
 inline const char *last_error_message() noexcept
 {
 	return photon_last_error_message();
+}
+
+// Removes a shared channel's name (photon_shm_unlink); processes that
+// mapped it keep their mapping. ok, enoent (no such name), einval (not a
+// valid name), eperm or esys.
+inline status shm_unlink(const char *name) noexcept
+{
+	return static_cast<status>(photon_shm_unlink(name));
 }
 
 // What a factory made: code, and the handle (empty unless code is ok).
@@ -553,6 +575,41 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
+	// Creates the shared channel `name` (photon_shm_create): a segment
+	// in /dev/shm that other processes map with shm_open.
+	// opts.msg_size is ignored and set to sizeof(T); mode 0 means 0600.
+	// eexist when the name is taken (nothing is replaced). Dropping the
+	// last reference unmaps the segment; only shm_unlink removes the name.
+	static result<channel> shm_create(const char *name, photon_opts opts,
+					  unsigned mode = 0) noexcept
+	{
+		photon_channel *c = nullptr;
+		opts.msg_size = sizeof(T);
+		int rc = photon_shm_create(&c, name, &opts, mode);
+		return { detail::st(rc), channel(c) };
+	}
+
+	// Maps the existing shared channel `name` (photon_shm_open): enoent,
+	// eperm or eproto (not a valid segment), with the reason in
+	// last_error_message(); einval when its messages are not sizeof(T)
+	// bytes.
+	static result<channel> shm_open(const char *name) noexcept
+	{
+		photon_channel *c = nullptr;
+		int rc = photon_shm_open(&c, name);
+		if (rc == PHOTON_OK &&
+		    photon_channel_msg_size(c) != sizeof(T)) {
+			rc = photon_set_error(PHOTON_EINVAL,
+					      "shared channel \"%s\" holds "
+					      "%zu-byte messages; this "
+					      "channel<T> needs %zu",
+					      name, photon_channel_msg_size(c),
+					      sizeof(T));
+			photon_channel_release(std::exchange(c, nullptr));
+		}
+		return { detail::st(rc), channel(c) };
+	}
+
 	// The publisher (SPMC: the only one, ebusy when taken; MPMC: one per
 	// producing thread); closed after the channel was closed.
 	result<publisher<T>> open_publisher() const noexcept
@@ -601,6 +658,19 @@ template <class T> class channel
 	bool is_closed() const noexcept
 	{
 		return photon_channel_is_closed(ch_) != 0;
+	}
+	// Shared channels: the publisher's process died without closing the
+	// channel (its subscribers drain, then see closed). Always false for
+	// in-process channels.
+	bool abandoned() const noexcept
+	{
+		return photon_channel_abandoned(ch_) != 0;
+	}
+	// Shared channels: tracker entries of dead consumer processes freed
+	// so that a bounded channel's publisher went on.
+	std::uint64_t reclaimed() const noexcept
+	{
+		return photon_channel_reclaimed(ch_);
 	}
 
 	// Drops this reference (open handles keep the channel alive).
