@@ -24,7 +24,9 @@ photon_require_packages "${PHOTON_VERIFY_PACKAGES[@]}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/photon-verify.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# name       model        check     switch         a mutant's expected violation
+# name       model        check     switch(es)     a mutant's expected violation
+# (switches: comma-separated -D names; "-" in the last column: a model,
+# which must pass)
 RUNS=(
 	"seqlock     seqlock.pml  safety    -              -"
 	"W2          seqlock.pml  safety    MUTANT_W2      assertion"
@@ -40,6 +42,9 @@ RUNS=(
 	"bug5-membarrier park.pml liveness  MUTANT_BUG5    acceptance"
 	"futex-check park.pml     liveness  MUTANT_FUTEX   acceptance"
 	"close-wake  park.pml     liveness  MUTANT_CLOSE   acceptance"
+	"park-shm    park.pml     liveness  SHM            -"
+	"shm-join    park.pml     liveness  SHM,MUTANT_JOIN acceptance"
+	"shm-unsafe  park.pml     liveness  SHM,MUTANT_UNSAFE acceptance"
 	"mpmc        mpmc.pml     safety    -              -"
 	"cursor-eq   mpmc.pml     safety    MUTANT_EQ      assertion"
 	"lap-wait    mpmc.pml     safety    MUTANT_LAP     assertion"
@@ -61,7 +66,10 @@ run() {
 
 	mkdir -p "$dir"
 	cp "$models_dir/$model" "$dir/"
-	[ "$switch" = - ] || spin_def=("-D$switch")
+	if [ "$switch" != - ]; then
+		local d
+		for d in ${switch//,/ }; do spin_def+=("-D$d"); done
+	fi
 	if [ "$check" = safety ]; then
 		cflags+=(-DSAFETY)
 	else
@@ -100,7 +108,7 @@ run() {
 			fi
 		fi
 	fi
-	if [ "$switch" = - ]; then
+	if [ "$expect" = - ]; then
 		models_total=$((models_total + 1))
 		if [ "$ok" = 1 ]; then
 			if [ "$errors" != 0 ]; then

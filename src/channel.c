@@ -387,9 +387,18 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	p->mpmc = (ch->flags & PHOTON_MPMC) != 0;
 	p->shm = ch->shm;
 	/* Parked readers in other processes rely on this process being
-	 * reached by their global barrier (wait.c). */
-	if (p->shm && !photon__membarrier_register_global())
-		PHOTON__STORE(&ch->sh->park_unsafe, 1, PHOTON__RELEASE);
+	 * reached by their global barrier (wait.c); if it cannot be, they
+	 * sleep in slices. A reader that parked before this registration
+	 * reached nobody with its barrier: its K0 then precedes the fence
+	 * below in the total order, so the load sees it and wakes it, and
+	 * its next barrier reaches this process (verify/park.pml, SHM). */
+	if (p->shm) {
+		if (!photon__membarrier_register_global())
+			PHOTON__STORE(&ch->sh->park_unsafe, 1, PHOTON__SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (PHOTON__LOAD(&ch->sh->line.parked, PHOTON__RELAXED))
+			photon__wake_channel(ch);
+	}
 	if (p->mpmc) {
 		/* Always out of line: claims come from the shared counter. */
 		PHOTON__STORE(&p->seq, 0, PHOTON__RELAXED);
@@ -578,13 +587,6 @@ PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 		return r;
 	}
 	return room_wait(p, wait);
-}
-
-/* 0.1's inline publish called this when seq >= limit: the whole publish. */
-PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
-				    int wait)
-{
-	return photon__publish_n(p, msg, p->msg_size, wait);
 }
 
 /* The exported publish for sizes PHOTON__BY_SIZE does not unroll. */

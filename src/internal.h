@@ -80,7 +80,7 @@ struct photon__shared {
 	 */
 	struct photon__atomic64
 	    gate_lock PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
-	uint64_t gate_min;   /* <= every gating tracker's position */
+	uint64_t gate_min; /* <= every gating tracker's position */
 	/* Entries ever used: the scan's bound. Written under gate_lock,
 	 * read without it by photon-stat. */
 	struct photon__atomic64 ntrackers;

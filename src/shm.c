@@ -613,9 +613,8 @@ static int open_segment(const char *name, int writable)
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
 		/* O_NONBLOCK: a FIFO planted under the name must not
 		 * block the open (it is then refused as not a file). */
-		fd = open(path,
-			  (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-			      O_NONBLOCK | O_CLOEXEC);
+		fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
+				    O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0 || errno != ENOENT)
 			return fd;
 		err = errno;

@@ -91,7 +91,7 @@ static __attribute__((noinline)) int try_recv_any(struct photon_subscriber *s,
 	return photon__try_recv_n(s, out, s->msg_size);
 }
 
-static inline int try_recv_sized(struct photon_subscriber *s, void *out){
+PHOTON__INLINE int try_recv_sized(struct photon_subscriber *s, void *out){
 #define TRY_RECV(n) photon__try_recv_n(s, out, n)
 	PHOTON__BY_SIZE(s->msg_size, TRY_RECV, try_recv_any(s, out))
 #undef TRY_RECV

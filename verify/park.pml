@@ -42,6 +42,18 @@
  *   MUTANT_FUTEX   futex_wait sleeps without checking the word against the
  *                  value read at K2
  *   MUTANT_CLOSE   closing does not wake parked readers
+ *
+ * -DSHM: a shared channel, publisher and reader in two processes. K3 is
+ * then MEMBARRIER_CMD_GLOBAL_EXPEDITED, a barrier only on the CPUs of
+ * processes registered for it. The publisher's process registers when it
+ * opens its publisher (or fails to, and says so in park_unsafe, a store
+ * the reader loads seq_cst); then it runs a seq_cst fence and loads
+ * `parked`, waking a reader found there. A reader whose K3 came before the
+ * registration reached nobody, but its K0 then comes before that fence in
+ * the total order, so the load sees it and wakes it; a later K3 reaches
+ * the registered process. A reader that sees park_unsafe sleeps in slices.
+ *   MUTANT_JOIN    no fence and load of `parked` after registering
+ *   MUTANT_UNSAFE  the reader ignores park_unsafe
  */
 
 #ifndef N
@@ -51,11 +63,13 @@
 byte published;		/* W4s done: stamp[s] == 2s+2 for s < published */
 bool closed;		/* C1 done */
 byte wk;		/* wake word: K1s done */
-byte wmv[N + 2];	/* message view of wake store j: published */
-bool wmvc[N + 2];	/* ... and closed */
+byte wmv[N + 3];	/* message view of wake store j: published */
+bool wmvc[N + 3];	/* ... and closed */
 bool parked;		/* latest value (one reader: 0 or 1) */
 byte pd;		/* publisher's staleness on `parked`: 0, 1, 2+ */
 bool asleep;		/* the reader is in futex_wait */
+bool registered;	/* SHM: the publisher's process is registered */
+bool unsafe;		/* SHM: its registration failed (park_unsafe) */
 
 /* reader's view */
 byte rseen;		/* stamps s < rseen read fresh */
@@ -106,6 +120,22 @@ active proctype Publisher()
 {
 	bool pv;
 
+#ifdef SHM
+	/* photon_publisher_open: register for the global barrier */
+	if
+	:: d_step { registered = 1; printf("MSC: registered\n") }
+	:: d_step { unsafe = 1; printf("MSC: registration fails\n") }
+	fi;
+#ifndef MUTANT_JOIN
+	/* seq_cst fence, then parked: the latest (K0 is seq_cst) */
+	d_step { pv = parked; pd = 0; printf("MSC: open sees parked = %d\n", pv) }
+	if
+	:: pv -> wake()
+	:: else -> skip
+	fi;
+	pv = 0;
+#endif
+#endif
 	do
 	:: published < N ->
 		d_step { published++; printf("MSC: W4 %d\n", published - 1) }
@@ -165,6 +195,25 @@ end_poll:
 			}
 #ifdef MUTANT_K3
 			slice = 0;
+#elif defined(SHM)
+			if
+#ifndef MUTANT_UNSAFE
+			:: d_step { unsafe -> slice = 1;
+				printf("MSC: park_unsafe: slices\n") }
+			:: d_step { !unsafe && registered -> /* K3 reaches it */
+#else
+			:: d_step { registered -> /* K3 reaches it */
+#endif
+				VIEW_ALL(); pd = 0; slice = 0;
+				printf("MSC: K3 global membarrier\n") }
+#ifndef MUTANT_UNSAFE
+			:: d_step { !unsafe && !registered -> slice = 0;
+#else
+			:: d_step { !registered -> slice = 0;
+#endif
+				printf("MSC: K3 reaches no publisher\n") }
+			:: d_step { slice = 1; printf("MSC: K3 membarrier fails\n") }
+			fi;
 #else
 			if
 			:: d_step { /* K3: membarrier */

@@ -189,13 +189,17 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 PHOTON_API int photon_shm_open(struct photon_channel **out, const char *name);
 
 /* Removes the name; processes that mapped it keep their mapping.
- * PHOTON_ENOENT when there is none. */
+ * PHOTON_ENOENT when there is none, PHOTON_EINVAL for a bad name,
+ * PHOTON_EPERM or PHOTON_ESYS (errno kept). */
 PHOTON_API int photon_shm_unlink(const char *name);
 
 /*
  * 1 when the channel's publisher died without closing it (a crash): its
  * subscribers drain what was published and then get PHOTON_CLOSED. 0 for
- * in-process channels.
+ * in-process channels. The death is noticed by blocking and timed receives
+ * while they wait and by the exported photon_try_recv every few empty
+ * polls; the inline typed try_recv never checks (call an exported or
+ * blocking receive when idle).
  */
 PHOTON_API int photon_channel_abandoned(const struct photon_channel *ch);
 

@@ -16,7 +16,7 @@
 #     the static archives' global symbols, no socket call in the ring core;
 #   - find_package(PhotonRing) shared and static, pkg-config shared and
 #     static: two consumers build and run. main.c wants only the ring and
-#     links libphotonring.so.0 alone (shared) or nothing (static), never a
+#     links libphotonring.so.1 alone (shared) or nothing (static), never a
 #     companion; companions.c links the companions too (shared) or nothing
 #     (static);
 #   - an install with an absolute CMAKE_INSTALL_LIBDIR still yields usable
@@ -133,10 +133,10 @@ no_needed()
 # The ring-only consumer: the core, and no companion.
 ring_only()
 {
-	has_needed "$1" libphotonring.so.0 &&
+	has_needed "$1" libphotonring.so.1 &&
 		no_needed "$1" 'libphotonring-(metrics|topology)'
 }
-COMPANION_SONAMES=(libphotonring-metrics.so.0 libphotonring-topology.so.0)
+COMPANION_SONAMES=(libphotonring-metrics.so.1 libphotonring-topology.so.1)
 
 # ---- 1. build and install the library ----
 
@@ -163,7 +163,7 @@ LIBDIR_REL=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' \
 	"$WORK/build/CMakeCache.txt" 2>/dev/null || true)
 LIBDIR="$WORK/prefix/${LIBDIR_REL:-lib}"
 PC_DIR="$LIBDIR/pkgconfig"
-SO="$LIBDIR/libphotonring.so.0"
+SO="$LIBDIR/libphotonring.so.1"
 
 if [[ ! -e "$SO" ]]; then
 	echo "FAIL: no $SO after the install; nothing else can be checked"
@@ -183,13 +183,13 @@ check_install_layout()
 		include/photon/metrics.h include/photon/clock.h \
 		include/photon/histogram.h include/photon/export.h \
 		include/photon/topology.h \
-		"$LIBDIR_REL/libphotonring.so" "$LIBDIR_REL/libphotonring.so.0" \
+		"$LIBDIR_REL/libphotonring.so" "$LIBDIR_REL/libphotonring.so.1" \
 		"$LIBDIR_REL/libphotonring.a" \
 		"$LIBDIR_REL/libphotonring-metrics.so" \
-		"$LIBDIR_REL/libphotonring-metrics.so.0" \
+		"$LIBDIR_REL/libphotonring-metrics.so.1" \
 		"$LIBDIR_REL/libphotonring-metrics.a" \
 		"$LIBDIR_REL/libphotonring-topology.so" \
-		"$LIBDIR_REL/libphotonring-topology.so.0" \
+		"$LIBDIR_REL/libphotonring-topology.so.1" \
 		"$LIBDIR_REL/libphotonring-topology.a" \
 		"$LIBDIR_REL/pkgconfig/photon-ring.pc" \
 		"$LIBDIR_REL/pkgconfig/photon-ring-metrics.pc" \
@@ -206,8 +206,8 @@ check_install_layout()
 	done
 	# The development link and the SONAME link both end at the real file.
 	for f in libphotonring libphotonring-metrics libphotonring-topology; do
-		[[ -L "$LIBDIR/$f.so" && -L "$LIBDIR/$f.so.0" ]] || {
-			echo "$f.so and $f.so.0 should be symlinks"
+		[[ -L "$LIBDIR/$f.so" && -L "$LIBDIR/$f.so.1" ]] || {
+			echo "$f.so and $f.so.1 should be symlinks"
 			ok=1
 		}
 	done
@@ -231,7 +231,8 @@ declare -A NODE=([libphotonring]="PHOTONRING_0.1 PHOTONRING_0.2"
 # core's must stay in PHOTONRING_0.1, where programs built against 0.1
 # look for it.
 SINCE_0_1="photon__publish_commit photon__publish_room photon_set_error
-photon_wait_pause"
+photon_wait_pause photon_shm_create photon_shm_open photon_shm_unlink
+photon_channel_abandoned photon_channel_reclaimed"
 declare -A HEADERS=([libphotonring-metrics]="clock.h histogram.h export.h"
 	[libphotonring-topology]="topology.h")
 
@@ -239,14 +240,14 @@ check_sonames()
 {
 	local lib soname ok=0
 	for lib in "${LIBS[@]}"; do
-		soname=$(readelf -d "$LIBDIR/$lib.so.0" |
+		soname=$(readelf -d "$LIBDIR/$lib.so.1" |
 			sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
 		echo "$lib: SONAME ${soname:-<none>}"
-		[[ "$soname" == "$lib.so.0" ]] || ok=1
+		[[ "$soname" == "$lib.so.1" ]] || ok=1
 	done
 	return $ok
 }
-check "shared libraries: SONAMEs libphotonring{,-metrics,-topology}.so.0" \
+check "shared libraries: SONAMEs libphotonring{,-metrics,-topology}.so.1" \
 	check_sonames
 
 # The functions a library's headers declare PHOTON_API, one a line, sorted.
@@ -276,7 +277,7 @@ header_api()
 check_exports()
 {
 	local lib=$1 syms bad want got node vers="" sym v
-	syms=$(nm -D --defined-only "$LIBDIR/$lib.so.0" |
+	syms=$(nm -D --defined-only "$LIBDIR/$lib.so.1" |
 		awk '{ print $NF }') || return 1
 	for node in ${NODE[$lib]}; do
 		grep -qxF "$node" <<<"$syms" || {
@@ -356,7 +357,7 @@ check_core_no_sockets()
 	fi
 	echo "libphotonring.so and .a call no socket function"
 	# The check itself works: the metrics companion does call them.
-	nm -D --undefined-only "$LIBDIR/libphotonring-metrics.so.0" |
+	nm -D --undefined-only "$LIBDIR/libphotonring-metrics.so.1" |
 		grep -q ' sendto@'
 }
 check "ring core: no socket code (sendto, socket, getaddrinfo, ...)" \
@@ -475,7 +476,7 @@ check "pkg-config shared: companions consumer NEEDs both companions" \
 # Static through pkg-config: --static adds Libs.private, and each
 # -lphotonring* is wrapped in -Bstatic/-Bdynamic in place, so the archives
 # are used while the system libraries after them stay dynamic. (A plain
-# -lphotonring left in the line as well would add NEEDED libphotonring.so.0
+# -lphotonring left in the line as well would add NEEDED libphotonring.so.1
 # again wherever the linker runs with --no-as-needed.)
 pc_static()
 {

@@ -187,10 +187,6 @@ struct photon__room {
 PHOTON_API struct photon__room photon__publish_room(struct photon_publisher *p,
 						    int wait);
 PHOTON_API void photon__publish_commit(struct photon_publisher *p);
-/* The slow path of 0.1's inline publish, kept for programs built with it:
- * room, write and publish in one call. */
-PHOTON_API int photon__publish_slow(struct photon_publisher *p, const void *msg,
-				    int wait);
 PHOTON_API void photon__wake(struct photon_publisher *p);
 PHOTON_API int photon__subscriber_miss(struct photon_subscriber *s);
 
