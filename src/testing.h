@@ -33,7 +33,11 @@ enum photon__test_point {
 	PHOTON__TP_MONITOR_SLEEP,
 	/* wait.c, park: the futex wait comes next. arg: the timeout
 	 * (const struct timespec *), NULL when it sleeps without one. */
-	PHOTON__TP_PARK_SLEEP
+	PHOTON__TP_PARK_SLEEP,
+	/* wait.c, park: the futex wait returned. arg: int *, 0 when it was
+	 * woken or the word had changed (EAGAIN), else its errno
+	 * (ETIMEDOUT: the slice ran out; EINTR). */
+	PHOTON__TP_PARK_WOKE
 };
 
 typedef void (*photon__test_hook_fn)(enum photon__test_point point, void *arg);

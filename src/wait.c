@@ -244,6 +244,19 @@ static int ready(struct photon_subscriber *s)
 	       PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
 }
 
+/* Sleeps while *word == w, at most *tsp (NULL: until woken). */
+static void futex_sleep(struct photon__atomic32 *word, uint32_t w,
+			const struct timespec *tsp, int shared)
+{
+	long r =
+	    syscall(SYS_futex, PHOTON__ADDR(word),
+		    shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, w, tsp, NULL, 0);
+	int err = r == 0 || errno == EAGAIN ? 0 : errno;
+
+	PHOTON__TEST_POINT(PHOTON__TP_PARK_WOKE, &err);
+	(void)err;
+}
+
 static void park(struct photon_subscriber *s, uint64_t deadline)
 {
 	struct photon__cursor_line *line = s->line;
@@ -272,9 +285,7 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 			tsp = &ts;
 		}
 		PHOTON__TEST_POINT(PHOTON__TP_PARK_SLEEP, tsp);
-		syscall(SYS_futex, PHOTON__ADDR(&line->wake),
-			s->shm ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE, w, tsp, NULL,
-			0);
+		futex_sleep(&line->wake, w, tsp, s->shm);
 	}
 	PHOTON__FETCH_SUB(&line->parked, 1, PHOTON__RELAXED);
 }

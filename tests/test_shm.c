@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -994,6 +995,95 @@ static void test_park_across_processes(void **state)
 	close(ack[1]);
 }
 
+/* The reader child's futex results, checked in the child. */
+static int woke_err = -1;
+
+static void record_wake(enum photon__test_point point, void *arg)
+{
+	if (point == PHOTON__TP_PARK_WOKE && woke_err == -1)
+		woke_err = *(int *)arg;
+}
+
+/* 1 once process pid is inside the futex system call (/proc/PID/syscall:
+ * its number first); -1 when that file cannot be read. */
+static int in_futex(pid_t pid)
+{
+	char path[64], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10) == SYS_futex;
+}
+
+/*
+ * A reader in another process is asleep in the futex (the parent watches
+ * /proc/CHILD/syscall, no sleep) when the message comes: the publisher's
+ * wake must reach it across processes (a shared futex, not a private one),
+ * so the wait ends woken, not at the end of its 20 ms slice.
+ */
+static void test_park_sleeping_reader_woken(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	int ready[2], r;
+	uint64_t v = 7;
+	pid_t pid;
+
+	(void)state;
+	name_of(name, sizeof(name), "sleeper");
+	ch = create(name, 8, 0);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct photon_channel *c;
+		struct photon_subscriber *s;
+		struct photon_wait w = { .kind = PHOTON_WAIT_PARK,
+					 .spin_iters = 1,
+					 .yield_iters = 1 };
+		uint64_t x = 0;
+		char b = 'r';
+
+		if (photon_shm_open(&c, name) || photon_subscribe(c, &s) ||
+		    write(ready[1], &b, 1) != 1)
+			_exit(10);
+		__atomic_store_n(&photon__test_hook, record_wake,
+				 __ATOMIC_RELEASE);
+		if (photon_recv_with(s, &x, &w) != PHOTON_OK || x != 7)
+			_exit(11);
+		/* 0: woken (or the word had moved); ETIMEDOUT: slept
+		 * through the wake until the slice ended. */
+		_exit(woke_err == 0 ? 0 : 20 + (woke_err & 63));
+	}
+	assert_int_equal(get(ready[0]), 'r');
+	while ((r = in_futex(pid)) == 0)
+		;
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		reap(pid);
+		printf("skipped: /proc/PID/syscall is not readable here\n");
+		skip();
+	}
+	assert_rc(photon_publish(p, &v), PHOTON_OK);
+	assert_int_equal(reap(pid), 0);
+	photon_publisher_close(p);
+	photon_channel_release(ch);
+	photon_shm_unlink(name);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1010,6 +1100,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_version_mismatch),
 		cmocka_unit_test(test_fuzz_headers),
 		cmocka_unit_test(test_park_across_processes),
+		cmocka_unit_test(test_park_sleeping_reader_woken),
 	};
 	ssize_t n;
 
