@@ -7,6 +7,10 @@
  * (/proc/sys/vm/nr_hugepages); without any the program exits 77 (skipped)
  * and says why.
  */
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include "util.h"
 #include "mem_util.h"
 
@@ -137,6 +141,90 @@ static void test_pool_exhausted(void **state)
 	assert_int_equal(hugepages_free(), free_pages);
 }
 
+/* A hugetlbfs mount: one listed in /proc/mounts, or (as root) a new one
+ * in a temporary directory (*mounted then says so). NULL: none. */
+static const char *hugetlbfs_dir(int *mounted)
+{
+	static char dir[256];
+	char line[512], fs[64];
+	FILE *f = fopen("/proc/mounts", "r");
+
+	*mounted = 0;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %255s %63s", dir, fs) == 2 &&
+		    !strcmp(fs, "hugetlbfs")) {
+			fclose(f);
+			return dir;
+		}
+	if (f)
+		fclose(f);
+	strcpy(dir, "/tmp/photon-hugetlbfs.XXXXXX");
+	if (geteuid() != 0 || !mkdtemp(dir))
+		return NULL;
+	if (mount("none", dir, "hugetlbfs", 0, NULL) != 0) {
+		rmdir(dir);
+		return NULL;
+	}
+	*mounted = 1;
+	return dir;
+}
+
+/*
+ * A shared channel on huge pages: the segment in a hugetlbfs mount
+ * ($PHOTON_HUGETLBFS), its ring on 2 MiB pages, prefaulted and locked,
+ * opened a second time by name and used across the two mappings.
+ */
+static void test_shm_hugetlbfs(void **state)
+{
+	struct photon_opts o = { .capacity = 1024,
+				 .msg_size = 56,
+				 .flags = PHOTON_HUGEPAGES | PHOTON_PREFAULT |
+					  PHOTON_MLOCK };
+	struct photon_channel *a, *b;
+	struct photon_publisher *pub;
+	struct photon_subscriber *sub;
+	char name[64], msg[56] = "huge", out[56];
+	long free_before = hugepages_free();
+	int mounted;
+	const char *dir = hugetlbfs_dir(&mounted);
+
+	(void)state;
+	if (!dir || free_before < 2) {
+		printf("skipped: needs a hugetlbfs mount (or root to make "
+		       "one) and 2 free huge pages\n");
+		skip();
+	}
+	setenv("PHOTON_HUGETLBFS", dir, 1);
+	snprintf(name, sizeof(name), "photon-test-%ld-huge", (long)getpid());
+	photon_shm_unlink(name);
+	assert_rc(photon_shm_create(&a, name, &o, 0), PHOTON_OK);
+	assert_int_equal(photon_channel_page_size(a), 2 * MIB);
+	/* One huge page for the header and state, one for the ring. */
+	assert_int_equal(hugepages_free(), free_before - 2);
+	assert_rc(photon_shm_open(&b, name), PHOTON_OK);
+	assert_int_equal(photon_channel_page_size(b), 2 * MIB);
+	assert_rc(photon_publisher_open(a, &pub), PHOTON_OK);
+	/* (hugetlb pages are never swapped: smaps counts none as Locked) */
+	assert_int_equal(smaps_of(pub->slots).kernel_page_kb, 2048);
+	assert_rc(photon_subscribe(b, &sub), PHOTON_OK);
+	assert_rc(photon_publish(pub, msg), PHOTON_OK);
+	assert_rc(photon_try_recv(sub, out), PHOTON_OK);
+	assert_memory_equal(out, msg, sizeof(msg));
+	photon_subscriber_close(sub);
+	photon_publisher_close(pub);
+	photon_channel_release(a);
+	photon_channel_release(b);
+	assert_rc(photon_shm_unlink(name), PHOTON_OK);
+	assert_int_equal(hugepages_free(), free_before);
+	/* Without the mount named, the flag alone is refused. */
+	unsetenv("PHOTON_HUGETLBFS");
+	assert_rc(photon_shm_create(&a, name, &o, 0), PHOTON_EINVAL);
+	if (mounted) {
+		umount(dir);
+		rmdir(dir);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_hugetlb_prefault_mlock),
 		cmocka_unit_test(test_hugetlb_numa),
 		cmocka_unit_test(test_pool_exhausted),
+		cmocka_unit_test(test_shm_hugetlbfs),
 	};
 	long free_pages = hugepages_free();
 
