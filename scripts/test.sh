@@ -28,7 +28,7 @@ run_suite() { # name, cmake options...
 echo "== format: clang-format --dry-run --Werror"
 (cd "$root" && git ls-files -co --exclude-standard -- 'src/*.[ch]' \
 	'include/*.h' 'include/*.hpp' 'tests/*.[ch]' 'tests/*.cpp' 'bench/*.cpp' \
-	'bench/*.[ch]' 'examples/*.[ch]' |
+	'bench/*.[ch]' 'examples/*.[ch]' 'examples/*.cpp' 'tools/*.[ch]' |
 	xargs clang-format --dry-run --Werror)
 
 # The atomic layer is finished (issue 10): the wrapped types' field is
