@@ -321,17 +321,48 @@ static unsigned cpu_count(void)
 	return (unsigned)CPU_COUNT(&set);
 }
 
+/*
+ * The command that starts this program again: /proc/self/exe, or, when
+ * PHOTON_EXEC_WRAPPER is set (say "taskset -c 1", or qemu-user in a cross
+ * build, where the kernel cannot run the binary itself), that command line
+ * in front of it. Returns the number of words put in cmd.
+ */
+static size_t self_command(char **cmd, size_t n, char *buf, size_t bufn)
+{
+	const char *w = getenv("PHOTON_EXEC_WRAPPER");
+	static char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t k = 0;
+	char *tok, *save = NULL;
+
+	self[len > 0 ? len : 0] = '\0';
+	if (w && *w && strlen(w) < bufn) {
+		strcpy(buf, w);
+		for (tok = strtok_r(buf, " ", &save); tok && k + 1 < n;
+		     tok = strtok_r(NULL, " ", &save))
+			cmd[k++] = tok;
+	}
+	cmd[k++] = self;
+	return k;
+}
+
 static pid_t start_strategy(const char *argv0, const char *name, unsigned id,
 			    uint64_t quotes, enum wait_mode mode, int wfd)
 {
-	char ids[16], ns[32];
-	char *args[] = { (char *)argv0, "strategy", (char *)name,
-			 ids,		ns,	    (char *)wait_names[mode],
-			 NULL };
+	char ids[16], ns[32], wbuf[512];
+	char *args[24];
+	size_t k = self_command(args, 16, wbuf, sizeof(wbuf));
 	pid_t pid;
 
+	(void)argv0;
 	snprintf(ids, sizeof(ids), "%u", id);
 	snprintf(ns, sizeof(ns), "%" PRIu64, quotes);
+	args[k++] = "strategy";
+	args[k++] = (char *)name;
+	args[k++] = ids;
+	args[k++] = ns;
+	args[k++] = (char *)wait_names[mode];
+	args[k] = NULL;
 	pid = fork();
 	if (pid != 0)
 		return pid;
@@ -341,7 +372,7 @@ static pid_t start_strategy(const char *argv0, const char *name, unsigned id,
 	if (wfd == READY_FD ? fcntl(wfd, F_SETFD, 0) != 0
 			    : dup2(wfd, READY_FD) != READY_FD)
 		_exit(127);
-	execv("/proc/self/exe", args);
+	execvp(args[0], args);
 	_exit(127);
 }
 

@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -178,8 +179,26 @@ struct unlink_guard {
 	}
 };
 
+// The command that starts this program again: /proc/self/exe, after the
+// words of $PHOTON_EXEC_WRAPPER when set (say "taskset -c 1", or qemu-user
+// in a cross build, where the kernel cannot run the binary itself).
+std::vector<std::string> self_command()
+{
+	std::vector<std::string> words;
+	if (const char *w = std::getenv("PHOTON_EXEC_WRAPPER")) {
+		std::istringstream in(w);
+		for (std::string word; in >> word;)
+			words.push_back(word);
+	}
+	char self[4096];
+	const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	words.emplace_back(self, n > 0 ? static_cast<std::size_t>(n) : 0);
+	return words;
+}
+
 int feed(const char *argv0, std::uint64_t quotes)
 {
+	(void)argv0;
 	const std::string name =
 	    "photon-shm-feed-cpp-" + std::to_string(getpid());
 	photon_opts opts{};
@@ -218,19 +237,21 @@ int feed(const char *argv0, std::uint64_t quotes)
 	for (int id = 0; id < strategies; id++) {
 		// Built before fork: the child only dup2s and execs.
 		const std::string ids = std::to_string(id);
-		std::vector<char *> args{ const_cast<char *>(argv0),
-					  const_cast<char *>("strategy"),
-					  const_cast<char *>(name.c_str()),
-					  const_cast<char *>(ids.c_str()),
-					  const_cast<char *>(count.c_str()),
-					  nullptr };
+		std::vector<std::string> words = self_command();
+		for (const char *a :
+		     { "strategy", name.c_str(), ids.c_str(), count.c_str() })
+			words.emplace_back(a);
+		std::vector<char *> args;
+		for (std::string &w : words)
+			args.push_back(w.data());
+		args.push_back(nullptr);
 		const pid_t pid = fork();
 		if (pid == 0) {
 			// dup2 onto itself would keep O_CLOEXEC.
 			if (fds[1] == ready_fd
 				? fcntl(ready_fd, F_SETFD, 0) == 0
 				: dup2(fds[1], ready_fd) == ready_fd)
-				execv("/proc/self/exe", args.data());
+				execvp(args[0], args.data());
 			_exit(127);
 		}
 		if (pid < 0) {

@@ -2,6 +2,7 @@
 /* PHOTON_DEFINE_TYPED (SPEC 2.7): typed wrappers over the channel API. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -116,6 +117,30 @@ static void test_create(void **state)
 	assert_rc(quote_channel_create(NULL, 8), PHOTON_EINVAL);
 	assert_rc(quote_channel_create_bounded(&ch, 8, 8), PHOTON_EINVAL);
 	assert_rc(quote_channel_create_bounded(&ch, 1, 0), PHOTON_EINVAL);
+}
+
+/* Shared channels: the size comes from the type; opening checks it. */
+static void test_shm(void **state)
+{
+	struct photon_opts o = { .capacity = 8, .msg_size = 1 };
+	struct photon_channel *ch, *other = (void *)1;
+	char name[64];
+
+	(void)state;
+	snprintf(name, sizeof(name), "photon-test-%ld-typed", (long)getpid());
+	photon_shm_unlink(name);
+	assert_rc(quote_shm_create(&ch, name, &o, 0), PHOTON_OK);
+	assert_int_equal(photon_channel_msg_size(ch), sizeof(struct quote));
+	photon_channel_release(ch);
+	assert_rc(quote_shm_open(&ch, name), PHOTON_OK);
+	photon_channel_release(ch);
+	assert_rc(fit56_shm_open(&other, name), PHOTON_EINVAL);
+	assert_null(other);
+	assert_non_null(strstr(photon_last_error_message(), "struct fit56"));
+	assert_rc(quote_shm_create(&ch, name, NULL, 0), PHOTON_EINVAL);
+	assert_rc(photon_shm_unlink(name), PHOTON_OK);
+	assert_rc(quote_shm_open(&ch, name), PHOTON_ENOENT);
+	assert_null(ch);
 }
 
 static void test_quote_round_trip(void **state)
@@ -719,6 +744,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_shm),
 		cmocka_unit_test(test_quote_round_trip),
 		cmocka_unit_test(test_odd_size_round_trip),
 		cmocka_unit_test(test_cache_line_boundary_round_trip),

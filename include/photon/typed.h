@@ -14,6 +14,12 @@
  *   int prefix_channel_create(struct photon_channel **out, size_t capacity);
  *   int prefix_channel_create_bounded(struct photon_channel **out,
  *                                     size_t capacity, size_t watermark);
+ *   int prefix_shm_create(struct photon_channel **out, const char *name,
+ *                         const struct photon_opts *opts, unsigned mode);
+ *       opts->msg_size is replaced by sizeof(T)
+ *   int prefix_shm_open(struct photon_channel **out, const char *name);
+ *       PHOTON_EINVAL (nothing left open) when the segment's messages are
+ *       not sizeof(T) bytes
  *   int prefix_bus_topic(struct photon_bus *bus, const char *topic,
  *                        struct photon_channel **out);   type name "T"
  *   int prefix_publish(struct photon_publisher *p, const T *msg);
@@ -37,6 +43,7 @@
 
 #include <photon/channel.h>
 #include <photon/bus.h>
+#include <photon/error.h>
 
 #define PHOTON__TYPED_OK(h, x, T) \
 	PHOTON__LIKELY((h) != NULL && (x) != NULL && (h)->msg_size == sizeof(T))
@@ -52,6 +59,34 @@
 	{                                                                      \
 		return photon_channel_create_bounded(out, capacity, sizeof(T), \
 						     watermark);               \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_shm_create(                  \
+	    struct photon_channel **out, const char *name,                     \
+	    const struct photon_opts *opts, unsigned mode)                     \
+	{                                                                      \
+		struct photon_opts o;                                          \
+                                                                               \
+		if (!opts)                                                     \
+			return photon_shm_create(out, name, opts, mode);       \
+		o = *opts;                                                     \
+		o.msg_size = sizeof(T);                                        \
+		return photon_shm_create(out, name, &o, mode);                 \
+	}                                                                      \
+	PHOTON__UNUSED static inline int prefix##_shm_open(                    \
+	    struct photon_channel **out, const char *name)                     \
+	{                                                                      \
+		int rc = photon_shm_open(out, name);                           \
+		size_t n = rc == PHOTON_OK ? photon_channel_msg_size(*out)     \
+					   : sizeof(T);                        \
+                                                                               \
+		if (n == sizeof(T))                                            \
+			return rc;                                             \
+		photon_channel_release(*out);                                  \
+		*out = NULL;                                                   \
+		return photon_set_error(                                       \
+		    PHOTON_EINVAL, "shared channel \"%s\" carries %zu-byte \
+messages, not sizeof(" #T ") = %zu",                                           \
+		    name, n, sizeof(T));                                       \
 	}                                                                      \
 	PHOTON__UNUSED static inline int prefix##_bus_topic(                   \
 	    struct photon_bus *bus, const char *topic,                         \
