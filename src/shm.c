@@ -69,11 +69,17 @@ static int read_stat(uint64_t pid, char *state, uint64_t *start)
 {
 	char path[48], buf[1024], *p, *end;
 	ssize_t n;
-	int fd, field;
+	int fd, procfd, field;
 
-	snprintf(path, sizeof(path), "/proc/%llu/stat",
-		 (unsigned long long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Relative to a descriptor of /proc, never "/proc/self": qemu-user
+	 * answers a process's reads of its own /proc/PID/stat with a start
+	 * time of its making, which other processes do not see. */
+	snprintf(path, sizeof(path), "%llu/stat", (unsigned long long)pid);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -1;
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	close(procfd);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -112,7 +118,10 @@ static int alive(uint64_t pid, uint64_t start, uint64_t start_mask)
 		return !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
 	if (state == 'Z' || state == 'X')
 		return 0; /* a zombie is dead: it only waits to be reaped */
-	return (st & start_mask) == (start & start_mask);
+	/* Start 0: the process could not read its own (no /proc): the
+	 * pid alone decides. */
+	return (start & start_mask) == 0 ||
+	       (st & start_mask) == (start & start_mask);
 }
 
 int photon__proc_alive(uint64_t pid, uint64_t start)
