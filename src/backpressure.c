@@ -181,7 +181,7 @@ int photon__gate_register(struct photon_channel *ch,
 	t = free_entry(ch);
 	if (!t && ch->shm && photon__shm_reclaim(ch))
 		t = free_entry(ch);
-	if (!t && bounded(ch)) {
+	if (!t) {
 		photon__gate_unlock(ch);
 		if (ch->shm)
 			return photon__fail(
@@ -199,23 +199,22 @@ int photon__gate_register(struct photon_channel *ch,
 	if (bounded(ch) && start < sh->gate_min)
 		start = sh->gate_min;
 	PHOTON__STORE(&s->pos, start, PHOTON__RELAXED);
-	if (t) { /* filled first, marked used last */
-		photon__proc_self(&pid, &pstart);
-		PHOTON__STORE(&t->pos, start, PHOTON__RELAXED);
-		PHOTON__STORE(&t->pid, pid, PHOTON__RELAXED);
-		PHOTON__STORE(&t->start, pstart, PHOTON__RELAXED);
-		PHOTON__STORE(&t->stalls, 0, PHOTON__RELAXED);
-		PHOTON__STORE(&t->members, s->members, PHOTON__RELAXED);
-		t->seen_pos = start;
-		t->blocking_since = 0;
-		t->stalled = 0;
-		PHOTON__STORE(&t->used,
-			      bounded(ch) ? PHOTON__TRACK_GATES
-					  : PHOTON__TRACK_LISTED,
-			      PHOTON__RELEASE);
-		s->tracker = t;
-		s->track = &t->pos;
-	}
+	/* Filled first, marked used last. */
+	photon__proc_self(&pid, &pstart);
+	PHOTON__STORE(&t->pos, start, PHOTON__RELAXED);
+	PHOTON__STORE(&t->pid, pid, PHOTON__RELAXED);
+	PHOTON__STORE(&t->start, pstart, PHOTON__RELAXED);
+	PHOTON__STORE(&t->stalls, 0, PHOTON__RELAXED);
+	PHOTON__STORE(&t->parked, 0, PHOTON__RELAXED);
+	PHOTON__STORE(&t->members, s->members, PHOTON__RELAXED);
+	t->seen_pos = start;
+	t->blocking_since = 0;
+	t->stalled = 0;
+	PHOTON__STORE(&t->used,
+		      bounded(ch) ? PHOTON__TRACK_GATES : PHOTON__TRACK_LISTED,
+		      PHOTON__RELEASE);
+	s->tracker = t;
+	s->track = &t->pos;
 	photon__gate_unlock(ch);
 	return PHOTON_OK;
 }
@@ -433,7 +432,9 @@ int photon__gate_claim(struct photon_channel *ch, uint64_t *seq, int wait)
 		}
 		/* A shared channel whose other producer died is closed:
 		 * nothing will be read past its hole. */
-		if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))
+		if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE) ||
+		    (photon__shm_due(ch, 0) &&
+		     photon__shm_probe_publishers(ch)))
 			return PHOTON_CLOSED;
 		photon__waiter_pause(&wt);
 		reclaim_if_due(ch);

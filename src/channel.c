@@ -315,6 +315,10 @@ static int take_publisher_role(struct photon_channel *ch)
 	if (ch->readonly)
 		return photon__fail(PHOTON_EPERM, "the segment is mapped "
 						  "read-only");
+	/* A shared channel whose publisher crashed is closed, whether or
+	 * not a reader noticed yet. */
+	if (ch->shm)
+		photon__shm_probe_publishers(ch);
 	photon__gate_lock(ch);
 	if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))
 		rc = photon__fail(PHOTON_CLOSED, "the channel was closed; "
@@ -439,6 +443,14 @@ PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 {
 	PHOTON__FETCH_ADD(&p->line->wake, 1, PHOTON__RELEASE); /* K1 */
 	photon__futex_wake(&p->line->wake, p->shm);
+	/* Shared channels: a consumer killed while parked still counts in
+	 * `parked`, and would bring every publish here; reclaiming it takes
+	 * its count back (shm.c). */
+	if (p->shm && photon__shm_due(p->channel, 1)) {
+		photon__gate_lock(p->channel);
+		photon__shm_reclaim(p->channel);
+		photon__gate_unlock(p->channel);
+	}
 }
 
 void photon__wake_channel(struct photon_channel *ch)

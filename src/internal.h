@@ -14,13 +14,17 @@
  * A consumer's entry in the tracker table: its position as the gate reads
  * it, and the gate's view of it. Plain words only, never a pointer, since
  * the table of a shared channel is in the segment, where other processes
- * (and a hostile one) can write it. The owning consumer writes `pos` (its
- * second R5); everything else changes under gate_lock. Each entry has its
- * own pair of lines: `pos` is written on every receive.
+ * (and a hostile one) can write it. Two line pairs: the first is written
+ * by the consumer (`pos` on every receive, its second R5; `parked` around
+ * a park), the second under gate_lock by registration and the gate.
  */
 struct photon__tracker {
-	struct photon__atomic64 pos;	 /* next sequence to read (R5 -> G1) */
-	struct photon__atomic64 used;	 /* PHOTON__TRACK_* */
+	struct photon__atomic64 pos; /* next sequence to read (R5 -> G1) */
+	/* Shared channels: 1 while this consumer counts in line.parked, so
+	 * that reclaiming a consumer that died asleep takes it back out. */
+	struct photon__atomic64 parked;
+	struct photon__atomic64
+	    used PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE); /* TRACK_* */
 	struct photon__atomic64 pid;	 /* owning process, and its start */
 	struct photon__atomic64 start;	 /* time (liveness: shm.c) */
 	struct photon__atomic64 stalls;	 /* times the gate stopped waiting */
@@ -33,7 +37,7 @@ struct photon__tracker {
 enum {
 	PHOTON__TRACK_FREE = 0,
 	PHOTON__TRACK_GATES = 1,  /* a consumer of a bounded channel */
-	PHOTON__TRACK_LISTED = 2, /* a lossy consumer, listed for photon-stat */
+	PHOTON__TRACK_LISTED = 2, /* a lossy consumer of a shared channel */
 };
 
 /* A process that holds publisher handles of a shared channel. */
@@ -228,10 +232,11 @@ struct photon__tracker *photon__tracker_at(const struct photon_channel *ch,
 /* The scan's bound: sh->ntrackers, never above the table. */
 uint64_t photon__tracker_count(const struct photon_channel *ch);
 /*
- * Registers s and sets its start position under the gate lock: bounded
- * channels always (the entry gates), shared lossy channels when an entry is
- * free (listed for photon-stat only). Other lossy channels: the start
- * position only.
+ * Registers s and sets its start position under the gate lock: in bounded
+ * channels (the entry gates) and in every shared one (the entry lists it
+ * for photon-stat and lets a dead consumer be reclaimed); PHOTON_EBUSY when
+ * a segment's table is full. In-process lossy channels: the start position
+ * only.
  */
 int photon__gate_register(struct photon_channel *ch,
 			  struct photon_subscriber *s, int from_oldest);
@@ -288,8 +293,10 @@ uint64_t photon__proc_token(void);
 /* Liveness of the process a token names. */
 int photon__token_alive(uint64_t token);
 /* Empty exported or blocking receives of a shared channel end here: every
- * so often a probe of the publishers. */
+ * so often a probe of the publishers, once nothing has come for a while.
+ * idle_check: the same without the poll count (after a sleep). */
 void photon__shm_idle(struct photon_subscriber *s);
+void photon__shm_idle_check(struct photon_subscriber *s);
 /* Releases a shared channel's mapping (the last reference). */
 void photon__shm_unmap(struct photon_channel *ch);
 

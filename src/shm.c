@@ -21,6 +21,7 @@
  * keep a dead parent alive. Processes in another PID namespace are out of
  * scope: their pids mean nothing here.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "testing.h"
 
 /* Longest a dead publisher or consumer goes unnoticed by a process that
  * is waiting on it. */
@@ -104,6 +106,34 @@ static int read_stat(uint64_t pid, char *state, uint64_t *start)
 	return end == p ? -1 : 0;
 }
 
+/* Threads of process pid that /proc lists (its leader included). */
+static int thread_count(uint64_t pid)
+{
+	char path[48];
+	struct dirent *e;
+	DIR *d;
+	int fd, n = 0, procfd;
+
+	snprintf(path, sizeof(path), "%llu/task", (unsigned long long)pid);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return 0;
+	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(procfd);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* start_mask: which bits of the start time to compare. */
 static int alive(uint64_t pid, uint64_t start, uint64_t start_mask)
 {
@@ -116,8 +146,10 @@ static int alive(uint64_t pid, uint64_t start, uint64_t start_mask)
 		/* /proc may hide other users' processes (hidepid): then
 		 * only a pid that does not exist at all is dead. */
 		return !(kill((pid_t)pid, 0) != 0 && errno == ESRCH);
-	if (state == 'Z' || state == 'X')
-		return 0; /* a zombie is dead: it only waits to be reaped */
+	/* A zombie is dead: it only waits to be reaped. Unless only its
+	 * main thread is (pthread_exit in main): the others still run. */
+	if ((state == 'Z' || state == 'X') && thread_count(pid) <= 1)
+		return 0;
 	/* Start 0: the process could not read its own (no /proc): the
 	 * pid alone decides. */
 	return (start & start_mask) == 0 ||
@@ -205,10 +237,19 @@ int photon__shm_probe_publishers(struct photon_channel *ch)
 		uint64_t start =
 		    PHOTON__LOAD(&sh->pubs[i].start, PHOTON__RELAXED);
 
-		if (!pid || photon__proc_alive(pid, start))
+		if (!pid)
 			continue;
-		/* A clean close sets closed before the process leaves the
-		 * table: closed now means it closed, then died. */
+		PHOTON__TEST_POINT(PHOTON__TP_PROBE_PUBLISHER, ch);
+		if (photon__proc_alive(pid, start))
+			continue;
+		/* A clean close leaves the table before the process exits:
+		 * an entry that still names the dead process is a crash (a
+		 * pid and start read apart, or of a process that left, no
+		 * longer match). An SPMC close also sets closed first. */
+		if (PHOTON__LOAD(&sh->pubs[i].start, PHOTON__ACQUIRE) !=
+			start ||
+		    PHOTON__LOAD(&sh->pubs[i].pid, PHOTON__ACQUIRE) != pid)
+			continue;
 		if (PHOTON__LOAD(&sh->closed, PHOTON__ACQUIRE))
 			return 1;
 		PHOTON__STORE(&sh->abandoned, 1, PHOTON__RELEASE);
@@ -235,6 +276,13 @@ uint64_t photon__shm_reclaim(struct photon_channel *ch)
 		    photon__proc_alive(
 			tpid, PHOTON__LOAD(&t->start, PHOTON__RELAXED)))
 			continue;
+		/* It died asleep: its count of parked readers goes, or
+		 * every publish would call futex_wake for nobody. */
+		if (PHOTON__LOAD(&t->parked, PHOTON__RELAXED)) {
+			PHOTON__STORE(&t->parked, 0, PHOTON__RELAXED);
+			PHOTON__FETCH_SUB(&ch->sh->line.parked, 1,
+					  PHOTON__RELAXED);
+		}
 		PHOTON__STORE(&t->used, PHOTON__TRACK_FREE, PHOTON__RELEASE);
 		PHOTON__FETCH_ADD(&ch->sh->reclaims, 1, PHOTON__RELAXED);
 		freed++;
@@ -242,10 +290,29 @@ uint64_t photon__shm_reclaim(struct photon_channel *ch)
 	return freed;
 }
 
+/*
+ * A reader of a shared channel found nothing: every IDLE_POLLS empty polls
+ * it looks at the clock, and when PROBE_NS have passed without a message
+ * since its last look, at the publishers. A reader that receives now and
+ * then never pays the /proc read (microseconds) in its polling loop.
+ */
+void photon__shm_idle_check(struct photon_subscriber *s)
+{
+	uint64_t now = photon__now_ns();
+	uint64_t pos = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
+
+	if (now - s->idle_ns < PROBE_NS)
+		return;
+	if (pos == s->idle_pos)
+		photon__shm_probe_publishers(s->channel);
+	s->idle_ns = now;
+	s->idle_pos = pos;
+}
+
 void photon__shm_idle(struct photon_subscriber *s)
 {
-	if ((++s->idle % IDLE_POLLS) == 0 && photon__shm_due(s->channel, 0))
-		photon__shm_probe_publishers(s->channel);
+	if ((++s->idle % IDLE_POLLS) == 0)
+		photon__shm_idle_check(s);
 }
 
 /* ---- names and files ---- */
@@ -640,6 +707,7 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 	struct stat st;
 	unsigned char *base;
 	const char *why;
+	uint64_t page = 0;
 	ssize_t n;
 	int fd, rc;
 
@@ -682,6 +750,17 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 				  name, why, h.layout, PHOTON__SHM_LAYOUT);
 		goto out;
 	}
+	/* The page the layout was made for must be the file system's:
+	 * a hugetlbfs mapping of another length would not unmap. */
+	if (dir_page(fd, 0, &page) < 0 || page != h.page_size) {
+		rc = photon__fail(PHOTON_EPROTO,
+				  "shared channel \"%s\": laid out for "
+				  "%llu-byte pages, its file system has "
+				  "%llu-byte pages",
+				  name, (unsigned long long)h.page_size,
+				  (unsigned long long)page);
+		goto out;
+	}
 	base = mmap(NULL, h.total_bytes,
 		    PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED) {
@@ -695,6 +774,20 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 		goto out;
 	}
 	ch->readonly = !writable;
+	/* Page tables and locks are per process: an opener of a segment
+	 * made with PHOTON_PREFAULT or PHOTON_MLOCK faults in and locks its
+	 * own mapping of the ring too. */
+	if (writable && (h.flags & (PHOTON_PREFAULT | PHOTON_MLOCK))) {
+		struct photon_opts o = { .flags = h.flags & (PHOTON_PREFAULT |
+							     PHOTON_MLOCK) };
+
+		rc = photon__ring_place(ch, &o, h.page_size > 4096);
+		if (rc != PHOTON_OK) {
+			photon__shm_unmap(ch);
+			free(ch);
+			goto out;
+		}
+	}
 	*out = ch;
 	rc = PHOTON_OK;
 out:

@@ -128,7 +128,8 @@ static int lost_to_crash(const struct photon_subscriber *s, uint64_t c,
 
 	if (!PHOTON__LOAD(&sh->abandoned, PHOTON__ACQUIRE))
 		return 0;
-	if ((s1 & 1) || s1 > 2 * c + 2)
+	/* An odd stamp of an older lap says nothing about c. */
+	if ((s1 & 1) ? s1 >= 2 * c + 1 : s1 > 2 * c + 2)
 		return 1;
 	if (!(s->channel->flags & PHOTON_MPMC))
 		return 0;
@@ -222,8 +223,11 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		const unsigned char *slot;
 		uint64_t s1, seq;
 
-		if (head == PHOTON__NONE || head < c)
+		if (head == PHOTON__NONE || head < c) {
+			if (!closed && s->shm)
+				photon__shm_idle(s);
 			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
+		}
 		slot = photon__slot_at(s->slots, &s->index, s->stride, head);
 		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
 		s1 = PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__ACQUIRE);
@@ -238,6 +242,8 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		photon__set_pos(s, seq + 1); /* R5 */
 		return PHOTON_OK;
 	}
+	if (s->shm)
+		photon__shm_idle(s);
 	return PHOTON_EMPTY;
 }
 

@@ -37,7 +37,11 @@ enum photon__test_point {
 	/* wait.c, park: the futex wait returned. arg: int *, 0 when it was
 	 * woken or the word had changed (EAGAIN), else its errno
 	 * (ETIMEDOUT: the slice ran out; EINTR). */
-	PHOTON__TP_PARK_WOKE
+	PHOTON__TP_PARK_WOKE,
+	/* shm.c, photon__shm_probe_publishers: an entry of the publisher
+	 * table was read (pid and start), its liveness is checked next.
+	 * arg: channel. */
+	PHOTON__TP_PROBE_PUBLISHER
 };
 
 typedef void (*photon__test_hook_fn)(enum photon__test_point point, void *arg);

@@ -265,6 +265,12 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 	uint32_t w;
 
 	PHOTON__FETCH_ADD(&line->parked, 1, PHOTON__SEQ_CST); /* K0 */
+	/* Shared channels: after K0, so that a reclaim of this consumer
+	 * (its process killed asleep) takes back only a count it added; a
+	 * kill between the two leaves one count too many: the publisher's
+	 * wake-ups stay correct, only slower. */
+	if (s->tracker && s->shm)
+		PHOTON__STORE(&s->tracker->parked, 1, PHOTON__RELAXED);
 	/* K3. If it fails (ENOMEM, a seccomp filter) the Dekker argument is
 	 * void: sleep in bounded slices, as without membarrier at all. */
 	if (park_barrier(s) != 0)
@@ -287,6 +293,8 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 		PHOTON__TEST_POINT(PHOTON__TP_PARK_SLEEP, tsp);
 		futex_sleep(&line->wake, w, tsp, s->shm);
 	}
+	if (s->tracker && s->shm)
+		PHOTON__STORE(&s->tracker->parked, 0, PHOTON__RELAXED);
 	PHOTON__FETCH_SUB(&line->parked, 1, PHOTON__RELAXED);
 }
 
@@ -306,6 +314,10 @@ static void reader_pause(struct photon__waiter *wt, struct photon_subscriber *s,
 	switch (wt->kind) {
 	case PHOTON_WAIT_PARK:
 		park(s, deadline);
+		/* A dead publisher wakes nobody: between slices the reader
+		 * looks (photon_try_recv's count is slow at one per slice). */
+		if (s->shm)
+			photon__shm_idle_check(s);
 		return;
 	case PHOTON_WAIT_MONITOR:
 		/* Waits while the stamp is below the one this reader wants,
@@ -338,19 +350,19 @@ static int recv_until(struct photon_subscriber *s, void *out,
 
 		if (rc == PHOTON_OK || rc == PHOTON_CLOSED)
 			return rc;
+		/* Counted in the subscriber. The deadline still holds: a run
+		 * of LAGGED (a segment's writer can make one) ends too. */
+		if (rc == PHOTON_LAGGED &&
+		    (!deadline || photon__now_ns() < deadline))
+			continue;
 		if (rc == PHOTON_LAGGED)
-			continue; /* counted in the subscriber */
+			return PHOTON_EMPTY;
 		/* The clock is read every 64 spins, and before every long
 		 * wait (park, monitor, PAUSE burst). */
 		if (deadline &&
 		    ((wt.step & 63) == 0 || wt.step >= wt.spin + wt.yield) &&
 		    photon__now_ns() >= deadline)
 			return PHOTON_EMPTY;
-		/* Past the spin: a shared channel's publisher may be dead
-		 * (photon_try_recv looks only every few empty polls). */
-		if (s->shm && wt.step >= wt.spin + wt.yield &&
-		    photon__shm_due(s->channel, 0))
-			photon__shm_probe_publishers(s->channel);
 		reader_pause(&wt, s, deadline);
 	}
 }

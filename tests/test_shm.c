@@ -229,14 +229,14 @@ static void test_tracker_table(void **state)
 	photon_channel_release(ch);
 	photon_shm_unlink(name);
 
-	/* Lossy: more subscribers than entries is fine (not all listed). */
+	/* Lossy shared channels track every consumer too (photon-stat, a
+	 * dead consumer's park count). */
 	o.flags = 0;
 	o.max_consumers = 1;
 	assert_rc(photon_shm_create(&ch, name, &o, 0), PHOTON_OK);
 	assert_rc(photon_subscribe(ch, &s[0]), PHOTON_OK);
-	assert_rc(photon_subscribe(ch, &s[1]), PHOTON_OK);
+	assert_rc(photon_subscribe(ch, &s[1]), PHOTON_EBUSY);
 	photon_subscriber_close(s[0]);
-	photon_subscriber_close(s[1]);
 	photon_channel_release(ch);
 	photon_shm_unlink(name);
 }
@@ -613,6 +613,7 @@ static void test_publisher_killed_mid_write(void **state)
 	char name[128];
 	struct photon_channel *ch;
 	struct photon_subscriber *s;
+	struct photon_publisher *p2 = NULL;
 	int done[2], killp[2];
 	uint64_t v, i;
 	pid_t pid;
@@ -627,6 +628,10 @@ static void test_publisher_killed_mid_write(void **state)
 	assert_int_equal(get(done[0]), 'p');
 	put(killp[1], 'k');
 	assert_int_equal(reap(pid), 128 + SIGKILL);
+	/* Nobody has noticed yet; opening a publisher does, and refuses. */
+	assert_int_equal(photon_channel_abandoned(ch), 0);
+	assert_rc(photon_publisher_open(ch, &p2), PHOTON_CLOSED);
+	assert_int_equal(photon_channel_abandoned(ch), 1);
 	for (i = 0; i < 5; i++) {
 		assert_rc(photon_try_recv(s, &v), PHOTON_OK);
 		assert_int_equal(v, i);
@@ -1139,6 +1144,249 @@ static void test_park_sleeping_reader_woken(void **state)
 	close(ready[1]);
 }
 
+/* ---- found in review: each failed before its fix ---- */
+
+/*
+ * A consumer killed while parked: its count in `parked` is taken back when
+ * the publisher next wakes (a reclaim), or every publish after it would
+ * call futex_wake for nobody.
+ */
+static void test_killed_while_parked(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	int ready[2], r;
+	uint64_t v = 1;
+	pid_t pid;
+
+	(void)state;
+	skip_if_emulated("/proc/PID/syscall names the host's calls");
+	name_of(name, sizeof(name), "parkdead");
+	ch = create(name, 8, 0);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct photon_channel *c;
+		struct photon_subscriber *s;
+		struct photon_wait w = { .kind = PHOTON_WAIT_PARK,
+					 .spin_iters = 1,
+					 .yield_iters = 1 };
+		uint64_t x;
+		char b = 'r';
+
+		if (photon_shm_open(&c, name) || photon_subscribe(c, &s) ||
+		    write(ready[1], &b, 1) != 1)
+			_exit(10);
+		photon_recv_with(s, &x, &w);
+		_exit(11);
+	}
+	assert_int_equal(get(ready[0]), 'r');
+	while ((r = in_futex(pid)) == 0)
+		;
+	assert_true(r > 0);
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.parked, PHOTON__ACQUIRE),
+			 1);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(reap(pid), 128 + SIGKILL);
+	/* The first publish still sees the count, wakes, and reclaims. */
+	assert_rc(photon_publish(p, &v), PHOTON_OK);
+	assert_int_equal(photon_channel_reclaimed(ch), 1);
+	assert_int_equal(PHOTON__LOAD(&ch->sh->line.parked, PHOTON__ACQUIRE),
+			 0);
+	photon_publisher_close(p);
+	photon_channel_release(ch);
+	photon_shm_unlink(name);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+struct close_race {
+	int go_fd;
+	pid_t pid;
+	int done;
+};
+static struct close_race cr;
+
+/* Between reading the publisher table and checking that process, it
+ * closes its publisher cleanly and exits (reaped). */
+static void close_during_probe(enum photon__test_point point, void *arg)
+{
+	(void)arg;
+	if (point != PHOTON__TP_PROBE_PUBLISHER || cr.done)
+		return;
+	cr.done = 1;
+	put(cr.go_fd, 'c');
+	assert_int_equal(reap(cr.pid), 0);
+}
+
+/* MPMC: one producer process closes and exits while another stays; a
+ * probe that read the first one's entry must not call it a crash. */
+static void test_clean_close_during_probe(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	struct photon_publisher *stays;
+	int go[2], opened[2];
+	pid_t pid;
+
+	(void)state;
+	name_of(name, sizeof(name), "cleanclose");
+	ch = create(name, 8, PHOTON_MPMC);
+	assert_int_equal(pipe(go), 0);
+	assert_int_equal(pipe(opened), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct photon_channel *c;
+		struct photon_publisher *p;
+		char b;
+
+		if (photon_shm_open(&c, name) || photon_publisher_open(c, &p))
+			_exit(10);
+		b = 'o';
+		if (write(opened[1], &b, 1) != 1 || read(go[0], &b, 1) != 1)
+			_exit(11);
+		photon_publisher_close(p);
+		photon_channel_release(c);
+		_exit(0);
+	}
+	assert_int_equal(get(opened[0]), 'o');
+	/* This process's publisher opens after the child's: the probe
+	 * reads the child's entry first. */
+	assert_rc(photon_publisher_open(ch, &stays), PHOTON_OK);
+	cr.go_fd = go[1];
+	cr.pid = pid;
+	cr.done = 0;
+	__atomic_store_n(&photon__test_hook, close_during_probe,
+			 __ATOMIC_RELEASE);
+	assert_int_equal(photon__shm_probe_publishers(ch), 0);
+	__atomic_store_n(&photon__test_hook, NULL, __ATOMIC_RELEASE);
+	assert_int_equal(cr.done, 1);
+	assert_int_equal(photon_channel_abandoned(ch), 0);
+	assert_int_equal(photon_channel_is_closed(ch), 0);
+	photon_publisher_close(stays);
+	photon_channel_release(ch);
+	photon_shm_unlink(name);
+	close(go[0]);
+	close(go[1]);
+	close(opened[0]);
+	close(opened[1]);
+}
+
+static int exit_main_fd[2];
+
+static void *hold_publisher(void *arg)
+{
+	struct photon_publisher *p = arg;
+	char b;
+
+	/* Runs on after main's pthread_exit, until told to close. */
+	if (read(exit_main_fd[0], &b, 1) != 1)
+		_exit(12);
+	photon_publisher_close(p);
+	_exit(0);
+}
+
+/* 1 once /proc/PID/stat says Z (the main thread has exited). */
+static int main_exited(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* A publisher whose main thread called pthread_exit while another thread
+ * publishes is alive, though /proc shows its main thread as a zombie. */
+static void test_main_thread_exited(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	pid_t pid;
+
+	(void)state;
+	name_of(name, sizeof(name), "mainexit");
+	ch = create(name, 8, 0);
+	assert_int_equal(pipe(exit_main_fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct photon_channel *c;
+		struct photon_publisher *p;
+		pthread_t t;
+
+		if (photon_shm_open(&c, name) || photon_publisher_open(c, &p) ||
+		    pthread_create(&t, NULL, hold_publisher, p))
+			_exit(10);
+		pthread_exit(NULL);
+	}
+	while (!main_exited(pid))
+		;
+	assert_int_equal(photon__shm_probe_publishers(ch), 0);
+	assert_int_equal(photon_channel_abandoned(ch), 0);
+	put(exit_main_fd[1], 'c');
+	assert_int_equal(reap(pid), 0);
+	assert_int_equal(photon_channel_abandoned(ch), 0);
+	assert_int_equal(photon_channel_is_closed(ch), 1);
+	photon_channel_release(ch);
+	photon_shm_unlink(name);
+	close(exit_main_fd[0]);
+	close(exit_main_fd[1]);
+}
+
+/*
+ * A segment's writer marks the channel crashed and fills every slot with
+ * odd stamps of later laps: each receive skips one slot as lost. A timed
+ * receive still ends at its deadline. An odd stamp of an older lap is no
+ * loss: it ends in CLOSED.
+ */
+static void test_hostile_lag_run(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	struct photon_subscriber *s;
+	uint64_t i, v;
+
+	(void)state;
+	name_of(name, sizeof(name), "lagrun");
+	ch = create(name, 8, 0);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	for (i = 0; i < 8; i++)
+		PHOTON__STORE(
+		    (struct photon__atomic64 *)(void *)(ch->slots + i * 64),
+		    2 * (i + 800000000) + 1, PHOTON__RELAXED);
+	PHOTON__STORE(&ch->sh->abandoned, 1, PHOTON__RELEASE);
+	PHOTON__STORE(&ch->sh->closed, 1, PHOTON__RELEASE);
+	assert_rc(photon_recv_timeout(s, &v, NULL, 1000000), PHOTON_EMPTY);
+	assert_true(photon_subscriber_lagged(s) > 0);
+	photon_subscriber_close(s);
+	/* Odd stamps of the lap before the reader's (sequences 8..15; it
+	 * starts at 16): nothing lost, just closed. */
+	PHOTON__STORE(&ch->sh->line.cursor, 15, PHOTON__RELEASE);
+	assert_rc(photon_subscribe(ch, &s), PHOTON_OK);
+	for (i = 0; i < 8; i++)
+		PHOTON__STORE(
+		    (struct photon__atomic64 *)(void *)(ch->slots + i * 64),
+		    2 * (i + 8) + 1, PHOTON__RELAXED);
+	assert_rc(photon_recv_timeout(s, &v, NULL, 1000000000), PHOTON_CLOSED);
+	assert_int_equal(photon_subscriber_lagged(s), 0);
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+	photon_shm_unlink(name);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1157,6 +1405,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fuzz_headers),
 		cmocka_unit_test(test_park_across_processes),
 		cmocka_unit_test(test_park_sleeping_reader_woken),
+		cmocka_unit_test(test_killed_while_parked),
+		cmocka_unit_test(test_clean_close_during_probe),
+		cmocka_unit_test(test_main_thread_exited),
+		cmocka_unit_test(test_hostile_lag_run),
 	};
 	ssize_t n;
 

@@ -142,8 +142,12 @@ struct photon_subscriber {
 	struct photon__atomic64 jumped;	      /* passed over by latest() */
 	struct photon__atomic64 last_skipped; /* of the last LAGGED */
 	struct photon__tracker *tracker;      /* its entry, or NULL */
-	uint32_t idle; /* shared channels: empty polls since a probe */
-	int shm;       /* the channel is in a named segment */
+	/* Shared channels: empty polls since the last look at the clock,
+	 * when that was (ns) and the position then (src/shm.c). */
+	uint32_t idle;
+	int shm; /* the channel is in a named segment */
+	uint64_t idle_ns;
+	uint64_t idle_pos;
 } PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
 /* Private: a group is one cursor for n logical consumers. */
