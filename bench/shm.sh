@@ -25,8 +25,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
 . "$root/scripts/deps.sh"
-photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" iceoryx \
-	libiceoryx-binding-c-dev
+photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
+	"${PHOTON_ICEORYX_PACKAGES[@]}"
 
 quick=0 cpus="" rounds="" api=typed extra=()
 while [ $# -gt 0 ]; do

@@ -32,7 +32,10 @@ PHOTON_CHECK_PACKAGES=(clang clang-format)
 # library), gnuplot for bench/run.sh's plot and valgrind for its exact
 # instruction counts (bench/callgrind.sh).
 PHOTON_BENCH_PACKAGES=(libck-dev libdpdk-dev libboost-dev
-	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox valgrind)
+	libconcurrentqueue-dev libreaderwriterqueue-dev gnuplot-nox valgrind
+	libiceoryx-binding-c-dev)
+# The iceoryx daemon the shared-channel comparison starts (bench/shm.sh).
+PHOTON_ICEORYX_PACKAGES=(iceoryx libiceoryx-binding-c-dev)
 # The Java peer of the throughput comparison (bench/disruptor.sh only).
 PHOTON_DISRUPTOR_PACKAGES=(default-jdk-headless libdisruptor-java)
 # The model checks (scripts/verify.sh): SPIN writes pan.c, gcc builds it.
