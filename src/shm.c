@@ -513,6 +513,45 @@ static int dir_page(int dfd, int hugetlb, uint64_t *page)
 	return hugetlb ? 0 : 1;
 }
 
+/*
+ * The path of segment `name`: the first of the segment directories
+ * (photon__shm_dir(0), then (1)) that holds it. 0, or -1 with errno.
+ */
+static int find_segment(const char *name, char *path, size_t n)
+{
+	struct stat st;
+	int i, err = ENOENT;
+
+	for (i = 0; i < 2; i++) {
+		const char *dir = photon__shm_dir(i);
+
+		if (!dir)
+			continue;
+		snprintf(path, n, "%s/%s", dir, name);
+		if (lstat(path, &st) == 0)
+			return 0;
+		if (errno != ENOENT) {
+			err = errno;
+			break;
+		}
+	}
+	errno = err;
+	return -1;
+}
+
+/* Opens segment `name`; fd or -1 (errno). */
+static int open_segment(const char *name, int writable)
+{
+	char path[4096];
+
+	if (find_segment(name, path, sizeof(path)) != 0)
+		return -1;
+	/* O_NONBLOCK: a FIFO planted under the name must not block the
+	 * open (it is then refused as not a file). */
+	return open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
+			      O_NONBLOCK | O_CLOEXEC);
+}
+
 static struct photon__atomic64 tmp_counter;
 
 /* Creation proper: in dfd, file `name`, the header h already laid out. */
@@ -588,7 +627,7 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 	struct photon__shm_header h;
 	int hugetlb, dfd, rc;
 	uint64_t pid, start;
-	const char *dir, *other;
+	const char *dir;
 
 	if (out)
 		*out = NULL;
@@ -620,15 +659,12 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 		dir = photon__shm_dir(0);
 	}
 	/* open and unlink look in both directories: a name is one segment
-	 * in either. */
-	other = photon__shm_dir(!hugetlb);
-	if (other && strcmp(other, dir)) {
+	 * in either (link() below refuses one in this directory for good). */
+	{
 		char path[4096];
-		struct stat st;
 
-		snprintf(path, sizeof(path), "%s/%s", other, name);
-		if (lstat(path, &st) == 0)
-			return fail_file(EEXIST, other, name);
+		if (find_segment(name, path, sizeof(path)) == 0)
+			return fail_file(EEXIST, "create", name);
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -673,30 +709,6 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 	rc = create_in(out, dfd, name, &h, opts, mode, hugetlb);
 	close(dfd);
 	return rc;
-}
-
-/* Opens `name` in the segment directories, in order; fd or -1 (errno). */
-static int open_segment(const char *name, int writable)
-{
-	int i, fd = -1, err = ENOENT;
-
-	for (i = 0; i < 2; i++) {
-		const char *dir = photon__shm_dir(i);
-		char path[4096];
-
-		if (!dir)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		/* O_NONBLOCK: a FIFO planted under the name must not
-		 * block the open (it is then refused as not a file). */
-		fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW |
-				    O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-		err = errno;
-	}
-	errno = err;
-	return -1;
 }
 
 int photon__shm_open_mode(struct photon_channel **out, const char *name,
@@ -802,22 +814,12 @@ PHOTON_API int photon_shm_open(struct photon_channel **out, const char *name)
 
 PHOTON_API int photon_shm_unlink(const char *name)
 {
-	int i, rc = check_name(name), err = ENOENT;
+	char path[4096];
+	int rc = check_name(name);
 
 	if (rc != PHOTON_OK)
 		return rc;
-	for (i = 0; i < 2; i++) {
-		const char *dir = photon__shm_dir(i);
-		char path[4096];
-
-		if (!dir)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (unlink(path) == 0)
-			return PHOTON_OK;
-		err = errno;
-		if (err != ENOENT)
-			break;
-	}
-	return fail_file(err, "unlink", name);
+	if (find_segment(name, path, sizeof(path)) != 0 || unlink(path) != 0)
+		return fail_file(errno, "unlink", name);
+	return PHOTON_OK;
 }

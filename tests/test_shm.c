@@ -1083,26 +1083,16 @@ static int in_futex(pid_t pid)
 }
 
 /*
- * A reader in another process is asleep in the futex (the parent watches
- * /proc/CHILD/syscall, no sleep) when the message comes: the publisher's
- * wake must reach it across processes (a shared futex, not a private one),
- * so the wait ends woken, not at the end of its 20 ms slice.
+ * A child that opens `name`, subscribes and parks (PHOTON_WAIT_PARK) for
+ * one message; returns once the child is asleep in the futex wait (the
+ * parent watches /proc/CHILD/syscall: no sleep). The child exits 0 if the
+ * message is 7 and its wait ended woken (not at the end of a slice).
  */
-static void test_park_sleeping_reader_woken(void **state)
+static pid_t parked_reader(const char *name)
 {
-	char name[128];
-	struct photon_channel *ch;
-	struct photon_publisher *p;
 	int ready[2], r;
-	uint64_t v = 7;
 	pid_t pid;
 
-	(void)state;
-	/* /proc/PID/syscall shows qemu's host system calls. */
-	skip_if_emulated("/proc/PID/syscall names the host's calls");
-	name_of(name, sizeof(name), "sleeper");
-	ch = create(name, 8, 0);
-	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
 	assert_int_equal(pipe(ready), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -1127,21 +1117,40 @@ static void test_park_sleeping_reader_woken(void **state)
 		_exit(woke_err == 0 ? 0 : 20 + (woke_err & 63));
 	}
 	assert_int_equal(get(ready[0]), 'r');
+	close(ready[0]);
+	close(ready[1]);
 	while ((r = in_futex(pid)) == 0)
 		;
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		reap(pid);
-		printf("skipped: /proc/PID/syscall is not readable here\n");
-		skip();
-	}
+	assert_true(r > 0);
+	return pid;
+}
+
+/*
+ * A reader in another process is asleep in the futex (the parent watches
+ * /proc/CHILD/syscall, no sleep) when the message comes: the publisher's
+ * wake must reach it across processes (a shared futex, not a private one),
+ * so the wait ends woken, not at the end of its 20 ms slice.
+ */
+static void test_park_sleeping_reader_woken(void **state)
+{
+	char name[128];
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	uint64_t v = 7;
+	pid_t pid;
+
+	(void)state;
+	/* /proc/PID/syscall shows qemu's host system calls. */
+	skip_if_emulated("/proc/PID/syscall names the host's calls");
+	name_of(name, sizeof(name), "sleeper");
+	ch = create(name, 8, 0);
+	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
+	pid = parked_reader(name);
 	assert_rc(photon_publish(p, &v), PHOTON_OK);
 	assert_int_equal(reap(pid), 0);
 	photon_publisher_close(p);
 	photon_channel_release(ch);
 	photon_shm_unlink(name);
-	close(ready[0]);
-	close(ready[1]);
 }
 
 /* ---- found in review: each failed before its fix ---- */
@@ -1156,7 +1165,6 @@ static void test_killed_while_parked(void **state)
 	char name[128];
 	struct photon_channel *ch;
 	struct photon_publisher *p;
-	int ready[2], r;
 	uint64_t v = 1;
 	pid_t pid;
 
@@ -1165,28 +1173,7 @@ static void test_killed_while_parked(void **state)
 	name_of(name, sizeof(name), "parkdead");
 	ch = create(name, 8, 0);
 	assert_rc(photon_publisher_open(ch, &p), PHOTON_OK);
-	assert_int_equal(pipe(ready), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct photon_channel *c;
-		struct photon_subscriber *s;
-		struct photon_wait w = { .kind = PHOTON_WAIT_PARK,
-					 .spin_iters = 1,
-					 .yield_iters = 1 };
-		uint64_t x;
-		char b = 'r';
-
-		if (photon_shm_open(&c, name) || photon_subscribe(c, &s) ||
-		    write(ready[1], &b, 1) != 1)
-			_exit(10);
-		photon_recv_with(s, &x, &w);
-		_exit(11);
-	}
-	assert_int_equal(get(ready[0]), 'r');
-	while ((r = in_futex(pid)) == 0)
-		;
-	assert_true(r > 0);
+	pid = parked_reader(name);
 	assert_int_equal(PHOTON__LOAD(&ch->sh->line.parked, PHOTON__ACQUIRE),
 			 1);
 	assert_int_equal(kill(pid, SIGKILL), 0);
@@ -1199,8 +1186,6 @@ static void test_killed_while_parked(void **state)
 	photon_publisher_close(p);
 	photon_channel_release(ch);
 	photon_shm_unlink(name);
-	close(ready[0]);
-	close(ready[1]);
 }
 
 struct close_race {
