@@ -37,16 +37,6 @@
 
 #include "xt.h"
 
-/* The interface shm.c declares. */
-int shm_iox_pub_setup(const char *event, char *err, size_t n);
-int shm_iox_sub_setup(const char *event, char *err, size_t n);
-uint64_t shm_iox_pub_run(uint64_t total, uint64_t interval, int preloan,
-			 uint64_t *done);
-uint64_t shm_iox_sub_run(uint64_t total, uint64_t warmup, uint64_t count,
-			 uint64_t *samples, const uint64_t *done);
-void shm_iox_teardown(void);
-const char *shm_iox_socket(void);
-
 #define SERVICE	 "photon-bench"
 #define INSTANCE "shm"
 /* RouDi's discovery runs every 100 ms: a connection takes a few of them. */

@@ -65,7 +65,6 @@
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <photon/photon.h>
@@ -74,22 +73,8 @@
 
 PHOTON_DEFINE_TYPED(shm_u64, uint64_t);
 
-#ifdef SHM_HAVE_ICEORYX
-/* iceoryx.c: one publisher or one subscriber per process. */
-int shm_iox_pub_setup(const char *event, char *err, size_t n);
-int shm_iox_sub_setup(const char *event, char *err, size_t n);
-uint64_t shm_iox_pub_run(uint64_t total, uint64_t interval, int preloan,
-			 uint64_t *done);
-uint64_t shm_iox_sub_run(uint64_t total, uint64_t warmup, uint64_t count,
-			 uint64_t *samples, const uint64_t *done);
-void shm_iox_teardown(void);
-const char *shm_iox_socket(void);
-#endif
-
 #define ALWAYS	   static inline __attribute__((always_inline))
-#define PROBE_N	   2001
 #define MAX_ROUNDS 101
-#define MAX_RUNQ   0.01 /* as xt_common.c: redo a run preempted > 1% */
 /* Start-up longer than this (a child stuck before its first byte) fails
  * the run; iceoryx's discovery takes a few hundred ms. */
 #define SETUP_TIMEOUT_MS 30000
@@ -157,7 +142,7 @@ struct result {
 	double runq;
 	uint64_t lost, errors;
 	int redone, failed;
-	int preempted; /* still preempted > MAX_RUNQ after the redos */
+	int preempted; /* still preempted > XT_MAX_RUNQ after the redos */
 };
 
 /* Runs that count: not failed, not preempted (measured the scheduler). */
@@ -168,44 +153,7 @@ static int kept(const struct result *r)
 
 static const char *prog = "bench_shm";
 
-/* ---- time, pinning, preemption ---- */
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* As xt_common.c: five 50 ms windows against CLOCK_MONOTONIC, the median. */
-static double calibrate(double *spread_ppm)
-{
-	double hz[5];
-	int k;
-
-	for (k = 0; k < 5; k++) {
-		uint64_t a0 = xt_tsc(), m0 = xt_clock_ns(), b0 = xt_tsc();
-		uint64_t a1, m1, b1;
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-		a1 = xt_tsc();
-		m1 = xt_clock_ns();
-		b1 = xt_tsc();
-		hz[k] = ((double)(a1 + b1) / 2 - (double)(a0 + b0) / 2) /
-			(double)(m1 - m0) * 1e9;
-	}
-	qsort(hz, 5, sizeof(hz[0]), cmp_double);
-	*spread_ppm = (hz[4] - hz[0]) / hz[2] * 1e6;
-	return hz[2];
-}
+/* ---- pinning ---- */
 
 /* Pins the calling thread (a thread, or a process's only thread). */
 static int pin(int cpu)
@@ -215,68 +163,6 @@ static int pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
-}
-
-/* Nanoseconds spent runnable but not running (as xt_common.c); -1. */
-static int64_t run_delay_ns(void)
-{
-	FILE *f = fopen("/proc/thread-self/schedstat", "r");
-	unsigned long long run, wait;
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%llu %llu", &run, &wait);
-	fclose(f);
-	return n == 2 ? (int64_t)wait : -1;
-}
-
-struct span {
-	int64_t d0;
-	uint64_t t0;
-};
-
-static void span_start(struct span *s)
-{
-	s->d0 = run_delay_ns();
-	s->t0 = xt_clock_ns();
-}
-
-static double span_runq(const struct span *s)
-{
-	uint64_t t1 = xt_clock_ns();
-	int64_t d1 = run_delay_ns();
-
-	return s->d0 < 0 || d1 < 0 || t1 <= s->t0
-		   ? -1
-		   : (double)(d1 - s->d0) / (double)(t1 - s->t0);
-}
-
-/* The core-to-core probe of xt_common.c over the ctl lines. */
-static uint64_t probe(struct ctl *ctl, int role)
-{
-	static __thread uint64_t rtt[PROBE_N];
-	uint64_t k, t0;
-
-	for (k = 1; k <= PROBE_N; k++) {
-		if (role == 0) {
-			t0 = xt_tsc();
-			__atomic_store_n(&ctl->ping.v, k, __ATOMIC_RELEASE);
-			while (__atomic_load_n(&ctl->pong.v,
-					       __ATOMIC_ACQUIRE) != k)
-				;
-			rtt[k - 1] = xt_tscp() - t0;
-		} else {
-			while (__atomic_load_n(&ctl->ping.v,
-					       __ATOMIC_ACQUIRE) != k)
-				;
-			__atomic_store_n(&ctl->pong.v, k, __ATOMIC_RELEASE);
-		}
-	}
-	if (role != 0)
-		return 0;
-	qsort(rtt, PROBE_N, sizeof(rtt[0]), cmp_u64);
-	return rtt[PROBE_N / 2] / 2;
 }
 
 /* ---- the handshake ---- */
@@ -305,7 +191,8 @@ static void worker_ready(struct worker *w)
 		perror("handshake pipe");
 	while (!__atomic_load_n(&w->ctl->go.v, __ATOMIC_ACQUIRE))
 		xt_pause();
-	w->ctl->side[w->role].c2c = probe(w->ctl, w->role);
+	w->ctl->side[w->role].c2c =
+	    xt_probe(&w->ctl->ping, &w->ctl->pong, w->role);
 }
 
 /* Reads one handshake byte per expected side. 0, or -1 (failed). */
@@ -491,7 +378,7 @@ static void photon_subscriber_side(struct worker *w)
 {
 	struct photon_channel *ch = NULL;
 	struct photon_subscriber *s = NULL;
-	struct span sp;
+	struct xt_span sp;
 	int rc;
 
 	if (pin(w->c->cpu[1]) != 0) {
@@ -516,12 +403,12 @@ static void photon_subscriber_side(struct worker *w)
 	if (w->kind == K_LAT) /* fault the pages in before the run */
 		memset(w->samples, 0, w->c->count * sizeof(*w->samples));
 	worker_ready(w);
-	span_start(&sp);
+	xt_span_start(&sp);
 	if (w->kind == K_LAT)
 		lat_rx(s, w);
 	else
 		tput_rx(s, w);
-	w->ctl->side[1].runq = span_runq(&sp);
+	w->ctl->side[1].runq = xt_span_runq(&sp);
 	photon_subscriber_close(s);
 	photon_channel_release(ch);
 }
@@ -562,7 +449,7 @@ static int run_photon(const struct cfg *c, enum mode m, enum kind k,
 	struct photon_channel *ch = NULL;
 	struct photon_publisher *p = NULL;
 	struct worker w;
-	struct span sp;
+	struct xt_span sp;
 	char name[64];
 	pthread_t th;
 	pid_t child = -1, parent = getpid();
@@ -631,8 +518,8 @@ static int run_photon(const struct cfg *c, enum mode m, enum kind k,
 	if (sched_getcpu() != c->cpu[0])
 		ctl->side[0].wrong_cpu = 1;
 	__atomic_store_n(&ctl->go.v, 1, __ATOMIC_RELEASE);
-	ctl->side[0].c2c = probe(ctl, 0);
-	span_start(&sp);
+	ctl->side[0].c2c = xt_probe(&ctl->ping, &ctl->pong, 0);
+	xt_span_start(&sp);
 	if (k == K_LAT) {
 		lat_tx(p, c);
 	} else if (tput_tx(p, ctl, c, child) != 0) {
@@ -640,7 +527,7 @@ static int run_photon(const struct cfg *c, enum mode m, enum kind k,
 			 "publisher: the subscriber is gone");
 		goto out;
 	}
-	ctl->side[0].runq = span_runq(&sp);
+	ctl->side[0].runq = xt_span_runq(&sp);
 	ret = 0;
 out:
 	/* Closing ends the subscriber's loop (PHOTON_CLOSED once drained). */
@@ -673,7 +560,7 @@ out:
 /* An iceoryx side in a forked child: set up, handshake, run, exit. */
 static void iox_side(struct worker *w)
 {
-	struct span sp;
+	struct xt_span sp;
 	struct ctl *ctl = w->ctl;
 	char err[200] = "";
 	int rc;
@@ -693,7 +580,7 @@ static void iox_side(struct worker *w)
 	if (w->role == 1)
 		memset(w->samples, 0, w->c->count * sizeof(*w->samples));
 	worker_ready(w);
-	span_start(&sp);
+	xt_span_start(&sp);
 	if (w->role == 0) {
 		ctl->lost =
 		    shm_iox_pub_run(w->c->warmup + w->c->count, w->c->interval,
@@ -703,7 +590,7 @@ static void iox_side(struct worker *w)
 		    shm_iox_sub_run(w->c->warmup + w->c->count, w->c->warmup,
 				    w->c->count, w->samples, &ctl->done.v);
 	}
-	ctl->side[w->role].runq = span_runq(&sp);
+	ctl->side[w->role].runq = xt_span_runq(&sp);
 	__atomic_store_n(&ctl->side[w->role].finished, 1, __ATOMIC_RELEASE);
 	shm_iox_teardown();
 	/*
@@ -781,15 +668,6 @@ static int run_iox(const struct cfg *c, enum mode m, struct ctl *ctl,
 }
 #endif
 
-/* Nearest rank, as xt_common.c. */
-static uint64_t rank(const uint64_t *s, uint64_t n, double p)
-{
-	double r = ceil(p * (double)n);
-	uint64_t i = r < 1 ? 0 : (uint64_t)r - 1;
-
-	return s[i < n ? i : n - 1];
-}
-
 static int measure(const struct cfg *c, enum mode m, enum kind k,
 		   struct ctl *ctl, uint64_t *samples, struct result *out)
 {
@@ -835,7 +713,7 @@ static int measure(const struct cfg *c, enum mode m, enum kind k,
 		 * like any preempted run. Otherwise something is broken. */
 		for (j = 0; j < 5; j++)
 			out->pct[j] = NAN;
-		if (out->runq > MAX_RUNQ)
+		if (out->runq > XT_MAX_RUNQ)
 			return 0;
 		fprintf(
 		    stderr,
@@ -852,20 +730,14 @@ static int measure(const struct cfg *c, enum mode m, enum kind k,
 
 		if (n > c->count)
 			n = c->count;
-		qsort(samples, n, sizeof(*samples), cmp_u64);
+		qsort(samples, n, sizeof(*samples), xt_cmp_u64);
 		for (j = 0; j < 5; j++)
-			out->pct[j] = (double)rank(samples, n, pcts[j]) * ns;
+			out->pct[j] = (double)xt_rank(samples, n, pcts[j]) * ns;
 	}
 	return 0;
 }
 
 /* ---- statistics over the rounds ---- */
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Median of a double field over the rounds, with its range. */
 static double stat(const struct result *r, int n, size_t off, double *lo,
@@ -883,12 +755,12 @@ static double stat(const struct result *r, int n, size_t off, double *lo,
 		*hi = NAN;
 	if (!m)
 		return NAN;
-	qsort(v, (size_t)m, sizeof(*v), cmp_double);
+	qsort(v, (size_t)m, sizeof(*v), xt_cmp_double);
 	if (lo)
 		*lo = v[0];
 	if (hi)
 		*hi = v[m - 1];
-	return median(v, m);
+	return xt_median(v, m);
 }
 
 /* The per-round ratio a/b of a field: median and range. */
@@ -908,10 +780,10 @@ static double paired(const struct result *a, const struct result *b, int n,
 	*lo = *hi = NAN;
 	if (!m)
 		return NAN;
-	qsort(v, (size_t)m, sizeof(*v), cmp_double);
+	qsort(v, (size_t)m, sizeof(*v), xt_cmp_double);
 	*lo = v[0];
 	*hi = v[m - 1];
-	return median(v, m);
+	return xt_median(v, m);
 }
 
 #define PCT(k) (offsetof(struct result, pct) + (k) * sizeof(double))
@@ -1091,15 +963,6 @@ static void usage(FILE *f)
 		prog);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno || end == s || *end || s[0] == '-' ? -1 : 0;
-}
-
 static int parse_modes(const char *s, unsigned *out)
 {
 	char buf[256], *tok, *save;
@@ -1117,16 +980,6 @@ static int parse_modes(const char *s, unsigned *out)
 		*out |= 1u << m;
 	}
 	return *out ? 0 : -1;
-}
-
-static int first_cpus(int cpu[2])
-{
-	int i, n = 0;
-
-	for (i = 0; i < CPU_SETSIZE && n < 2; i++)
-		if (CPU_ISSET(i, &home))
-			cpu[n++] = i;
-	return n;
 }
 
 /* 0 run, 1 exit 0, -1 exit 2. */
@@ -1198,7 +1051,7 @@ static int parse(struct cfg *c, int argc, char **argv, int *modes_given)
 			usage(stderr);
 			return -1;
 		default:
-			if (parse_u64(optarg, &v) != 0) {
+			if (xt_parse_u64(optarg, &v) != 0) {
 				fprintf(stderr, "%s: -%c wants a number\n",
 					prog, o);
 				return -1;
@@ -1238,33 +1091,13 @@ static int parse(struct cfg *c, int argc, char **argv, int *modes_given)
 	return 0;
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[512];
-
-	snprintf(buf, len, "unknown");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !colon)
-			continue;
-		colon += 2;
-		colon[strcspn(colon, "\n")] = '\0';
-		snprintf(buf, len, "%s", colon);
-		break;
-	}
-	if (f)
-		fclose(f);
-}
-
 static void header(const struct cfg *c, double ppm, const char *skipped)
 {
 	char model[256];
 	struct utsname u;
 	int m;
 
-	cpu_model(model, sizeof(model));
+	xt_cpu_model(model, sizeof(model));
 	uname(&u);
 	printf("%s: shared channel across processes, against in-process "
 	       "and iceoryx\n",
@@ -1334,7 +1167,7 @@ static int rounds(const struct cfg *c, enum kind k, struct ctl *ctl,
 					rc = 1;
 					break;
 				}
-				if (out->runq <= MAX_RUNQ)
+				if (out->runq <= XT_MAX_RUNQ)
 					break;
 				if (a >= c->retries) {
 					out->preempted = 1;
@@ -1392,7 +1225,7 @@ int main(int argc, char **argv)
 	m = parse(&c, argc, argv, &modes_given);
 	if (m)
 		return m > 0 ? 0 : 2;
-	if (c.cpu[0] < 0 && first_cpus(c.cpu) < 2) {
+	if (c.cpu[0] < 0 && xt_first_cpus(c.cpu) < 2) {
 		fprintf(stderr, "%s: needs two CPUs: skipped\n", prog);
 		return 77;
 	}
@@ -1433,7 +1266,7 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	c.hz = calibrate(&ppm);
+	c.hz = xt_calibrate(&ppm);
 	c.interval = (uint64_t)((double)c.interval_ns / 1e9 * c.hz);
 	header(&c, ppm, skipped);
 	fflush(stdout);

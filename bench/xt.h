@@ -3,7 +3,9 @@
  * The cross-thread harness shared by bench_oneway, bench_pingpong and
  * bench_throughput: the TSC, the transports (libphotonring, the physical
  * floor and the peers), and the driver that pins two threads, runs every
- * transport interleaved and prints medians of several runs.
+ * transport interleaved and prints medians of several runs; and the
+ * driver's helpers (calibration, statistics, the core-to-core probe) that
+ * bench_shm uses too.
  *
  * A transport is one direction of a queue ("lane") plus the measured loops,
  * compiled in the transport's own file by including xt_loops.h after its
@@ -97,6 +99,81 @@ int xt_main(int argc, char **argv, enum xt_mode mode);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t xt_clock_ns(void);
+
+/*
+ * ---- helpers of the driver, shared with bench_shm (xt_common.c) ----
+ *
+ * None of them is on a measured path; each may be called from any thread.
+ */
+
+/*
+ * A run in which a measuring thread spent more than this share of its time
+ * preempted (another process, not the transport) is redone: the idle
+ * machine's own housekeeping costs about 0.3%.
+ */
+#define XT_MAX_RUNQ 0.01
+
+/* qsort comparators, ascending. */
+int xt_cmp_u64(const void *a, const void *b);
+int xt_cmp_double(const void *a, const void *b);
+
+/* xt_tsc ticks per second; *spread_ppm: how far the windows disagreed.
+ * Takes 250 ms (it sleeps). */
+double xt_calibrate(double *spread_ppm);
+
+/* Nanoseconds the calling thread has spent runnable but not running
+ * (preempted), from /proc/thread-self/schedstat; -1 without it. */
+int64_t xt_run_delay_ns(void);
+
+/* The share of a span of the calling thread's time spent preempted:
+ * xt_span_start, then xt_span_runq on the same thread; -1 when the kernel
+ * does not say. */
+struct xt_span {
+	int64_t d0;
+	uint64_t t0;
+};
+void xt_span_start(struct xt_span *s);
+double xt_span_runq(const struct xt_span *s);
+
+/* Nearest rank: the smallest of the n sorted samples s with at least a
+ * share p of them at or below it. */
+uint64_t xt_rank(const uint64_t *s, uint64_t n, double p);
+
+/* The median of v[0..n-1], n > 0; sorts v. */
+double xt_median(double *v, int n);
+
+/* A decimal uint64_t, the whole string, no sign: 0, or -1 with *out
+ * untouched. */
+int xt_parse_u64(const char *s, uint64_t *out);
+
+/* The first two CPUs this thread may run on, into cpu[]: how many there
+ * were (0 to 2), -1 when the affinity cannot be read. */
+int xt_first_cpus(int cpu[2]);
+
+/* The CPU's model name from /proc/cpuinfo, or "unknown". */
+void xt_cpu_model(char *buf, size_t len);
+
+/*
+ * The core-to-core probe, run by both sides just before each measurement:
+ * role 0 stores into *ping and waits for the echo in *pong, role 1 echoes,
+ * each on its own CPU. Returns the median half round trip in ticks
+ * (role 0), 0 for the echoing side. The flags start at 0.
+ */
+uint64_t xt_probe(struct xt_flag *ping, struct xt_flag *pong, int role);
+
+/*
+ * bench_shm's iceoryx peer (iceoryx.c, built when the C binding is found):
+ * one publisher or one subscriber per process, shm.c forks a child for
+ * each. Here so that the caller and the definitions see one declaration.
+ */
+int shm_iox_pub_setup(const char *event, char *err, size_t n);
+int shm_iox_sub_setup(const char *event, char *err, size_t n);
+uint64_t shm_iox_pub_run(uint64_t total, uint64_t interval, int preloan,
+			 uint64_t *done);
+uint64_t shm_iox_sub_run(uint64_t total, uint64_t warmup, uint64_t count,
+			 uint64_t *samples, const uint64_t *done);
+void shm_iox_teardown(void);
+const char *shm_iox_socket(void);
 
 /* ---- time and spinning, inline for the loops ---- */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The driver of the cross-thread programs: options, machine description,
- * TSC calibration, two pinned threads per run, statistics and tables.
+ * TSC calibration, two pinned threads per run, statistics and tables. The
+ * helpers bench_shm shares with it are declared in xt.h.
  *
  * Method: every selected transport runs once per round, in an order rotated
  * each round, so that slow drifts of a shared machine spread over all of
@@ -92,12 +93,6 @@ uint64_t xt_clock_ns(void)
 #define MAX_T 16
 /* A round whose c2c probe is under this (ns) ran in the fast state. */
 #define XT_FAST_C2C 100
-/*
- * A run in which a measuring thread spent more than this share of its time
- * preempted (another process, not the transport) is redone: the idle
- * machine's own housekeeping costs about 0.3%.
- */
-#define XT_MAX_RUNQ 0.01
 #define MAX_RUNS    101
 
 enum poll_sel { POLL_SPIN = 1, POLL_PAUSE = 2, POLL_BOTH = 3 };
@@ -150,7 +145,7 @@ static void usage(const struct opts *o, FILE *f)
 	    o->poll == POLL_BOTH ? "both" : "spin");
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+int xt_parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -163,7 +158,7 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int first_cpus(int cpu[2])
+int xt_first_cpus(int cpu[2])
 {
 	cpu_set_t set;
 	int i, n = 0;
@@ -246,7 +241,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		case 's':
 		case 'r':
 		case 'R':
-			if (parse_u64(optarg, &v) != 0) {
+			if (xt_parse_u64(optarg, &v) != 0) {
 				fprintf(stderr, "%s: -%c wants a number\n",
 					o->prog, c);
 				return -1;
@@ -319,7 +314,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 /* ---- the machine ---- */
 
-static void cpu_model(char *buf, size_t len)
+void xt_cpu_model(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/cpuinfo", "r");
 	char line[512];
@@ -397,14 +392,14 @@ static const char *invariant_tsc(void)
 #endif
 }
 
-static int cmp_u64(const void *a, const void *b)
+int xt_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_double(const void *a, const void *b)
+int xt_cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -416,7 +411,7 @@ static int cmp_double(const void *a, const void *b)
  * each end bracketed by two TSC reads; the median window, and the spread of
  * the five in parts per million.
  */
-static double calibrate(double *spread_ppm)
+double xt_calibrate(double *spread_ppm)
 {
 	double hz[5];
 	int k;
@@ -433,7 +428,7 @@ static double calibrate(double *spread_ppm)
 		hz[k] = ((double)(a1 + b1) / 2 - (double)(a0 + b0) / 2) /
 			(double)(m1 - m0) * 1e9;
 	}
-	qsort(hz, 5, sizeof(hz[0]), cmp_double);
+	qsort(hz, 5, sizeof(hz[0]), xt_cmp_double);
 	*spread_ppm = (hz[4] - hz[0]) / hz[2] * 1e6;
 	return hz[2];
 }
@@ -449,36 +444,32 @@ struct sync {
 #define PROBE_N 2001
 
 /*
- * The core-to-core probe, run by both threads just before each measurement:
- * PROBE_N round trips of one release store into a line the other thread
+ * PROBE_N round trips of one release store into a line the other side
  * polls. On a virtual machine the hypervisor moves vCPUs between physical
  * cores, and this latency changes by several times within an hour; each
  * row shows the median probe of its runs, so that ratios are compared
- * between runs made under the same conditions. Returns the median half
- * round trip in ticks (role 0), 0 for the echoing side.
+ * between runs made under the same conditions.
  */
-static uint64_t probe(struct sync *s, int role)
+uint64_t xt_probe(struct xt_flag *ping, struct xt_flag *pong, int role)
 {
 	uint64_t rtt[PROBE_N], k, t0;
 
 	for (k = 1; k <= PROBE_N; k++) {
 		if (role == 0) {
 			t0 = xt_tsc();
-			__atomic_store_n(&s->ping.v, k, __ATOMIC_RELEASE);
-			while (__atomic_load_n(&s->pong.v, __ATOMIC_ACQUIRE) !=
-			       k)
+			__atomic_store_n(&ping->v, k, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&pong->v, __ATOMIC_ACQUIRE) != k)
 				;
 			rtt[k - 1] = xt_tscp() - t0;
 		} else {
-			while (__atomic_load_n(&s->ping.v, __ATOMIC_ACQUIRE) !=
-			       k)
+			while (__atomic_load_n(&ping->v, __ATOMIC_ACQUIRE) != k)
 				;
-			__atomic_store_n(&s->pong.v, k, __ATOMIC_RELEASE);
+			__atomic_store_n(&pong->v, k, __ATOMIC_RELEASE);
 		}
 	}
 	if (role != 0)
 		return 0;
-	qsort(rtt, PROBE_N, sizeof(rtt[0]), cmp_u64);
+	qsort(rtt, PROBE_N, sizeof(rtt[0]), xt_cmp_u64);
 	return rtt[PROBE_N / 2] / 2;
 }
 
@@ -498,7 +489,7 @@ struct worker {
  * Nanoseconds this thread has spent runnable but not running (waiting on a
  * run queue: preempted), from /proc/thread-self/schedstat; -1 without it.
  */
-static int64_t run_delay_ns(void)
+int64_t xt_run_delay_ns(void)
 {
 	FILE *f = fopen("/proc/thread-self/schedstat", "r");
 	unsigned long long run, wait;
@@ -509,6 +500,22 @@ static int64_t run_delay_ns(void)
 	n = fscanf(f, "%llu %llu", &run, &wait);
 	fclose(f);
 	return n == 2 ? (int64_t)wait : -1;
+}
+
+void xt_span_start(struct xt_span *s)
+{
+	s->d0 = xt_run_delay_ns();
+	s->t0 = xt_clock_ns();
+}
+
+double xt_span_runq(const struct xt_span *s)
+{
+	uint64_t t1 = xt_clock_ns();
+	int64_t d1 = xt_run_delay_ns();
+
+	return s->d0 < 0 || d1 < 0 || t1 <= s->t0
+		   ? -1
+		   : (double)(d1 - s->d0) / (double)(t1 - s->t0);
 }
 
 static void worker_wait(struct worker *w)
@@ -529,13 +536,11 @@ static void *job_main(void *arg)
 {
 	struct job *j = arg;
 	struct worker *w = &j->w;
-	int64_t d0, d1;
-	uint64_t t0, t1;
+	struct xt_span sp;
 
 	worker_wait(w);
-	w->c2c = probe(w->sync, w->role);
-	d0 = run_delay_ns();
-	t0 = xt_clock_ns();
+	w->c2c = xt_probe(&w->sync->ping, &w->sync->pong, w->role);
+	xt_span_start(&sp);
 	switch (j->mode) {
 	case XT_MODE_ONEWAY:
 		if (w->role == 0)
@@ -556,11 +561,7 @@ static void *job_main(void *arg)
 			w->t->tput_rx(w->a, w->run);
 		break;
 	}
-	t1 = xt_clock_ns();
-	d1 = run_delay_ns();
-	w->runq = d0 < 0 || d1 < 0 || t1 <= t0
-		      ? -1
-		      : (double)(d1 - d0) / (double)(t1 - t0);
+	w->runq = xt_span_runq(&sp);
 	return NULL;
 }
 
@@ -661,7 +662,7 @@ struct result {
 	double rate; /* throughput: messages per second */
 	uint64_t received, errors;
 	double runq; /* see run_once() */
-	double c2c;  /* ns, see probe() */
+	double c2c;  /* ns, see xt_probe() */
 	double full,
 	    empty;  /* throughput: refused sends, empty polls per message */
 	int redone; /* runs discarded because a thread was preempted */
@@ -669,7 +670,7 @@ struct result {
 };
 
 /* Nearest rank: the smallest sample with at least p of them at or below. */
-static uint64_t rank(const uint64_t *s, uint64_t n, double p)
+uint64_t xt_rank(const uint64_t *s, uint64_t n, double p)
 {
 	double r = ceil(p * (double)n);
 	uint64_t i = r < 1 ? 0 : (uint64_t)r - 1;
@@ -682,9 +683,10 @@ static void summarize(struct result *res, uint64_t *s, uint64_t n,
 {
 	size_t k;
 
-	qsort(s, n, sizeof(*s), cmp_u64);
+	qsort(s, n, sizeof(*s), xt_cmp_u64);
 	for (k = 0; k < NPCT; k++)
-		res->pct[k] = (double)rank(s, n, pcts[k]) * ns_per_tick * scale;
+		res->pct[k] =
+		    (double)xt_rank(s, n, pcts[k]) * ns_per_tick * scale;
 	res->ncurve = 0;
 	for (k = 0; k < NCURVE; k++) {
 		double x = pow(10, (double)k / 10); /* 1 / (1 - p) */
@@ -692,14 +694,14 @@ static void summarize(struct result *res, uint64_t *s, uint64_t n,
 		if (x > (double)n)
 			break;
 		res->curve[k] =
-		    (double)rank(s, n, 1 - 1 / x) * ns_per_tick * scale;
+		    (double)xt_rank(s, n, 1 - 1 / x) * ns_per_tick * scale;
 		res->ncurve++;
 	}
 }
 
-static double median(double *v, int n)
+double xt_median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), xt_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -719,12 +721,12 @@ static double stat(const struct result *r, int runs, size_t off, double *lo,
 			v[n++] = *(const double *)((const char *)&r[i] + off);
 	if (n == 0)
 		return NAN;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), xt_cmp_double);
 	if (lo)
 		*lo = v[0];
 	if (hi)
 		*hi = v[n - 1];
-	return median(v, n);
+	return xt_median(v, n);
 }
 
 /*
@@ -767,8 +769,8 @@ static double paired_in(const struct result *a, const struct result *b,
 		*rounds = n;
 	if (n == 0)
 		return NAN;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return median(v, n);
+	qsort(v, (size_t)n, sizeof(*v), xt_cmp_double);
+	return xt_median(v, n);
 }
 
 /* ---- the program ---- */
@@ -787,7 +789,7 @@ static void header(const struct opts *o, double hz, double ppm)
 	int p1 = topo(o->cpu[1], "physical_package_id");
 	const char *rel;
 
-	cpu_model(model, sizeof(model));
+	xt_cpu_model(model, sizeof(model));
 	uname(&u);
 	if (c0 < 0 || c1 < 0)
 		rel = "topology unknown";
@@ -877,7 +879,7 @@ static void dump(const struct opts *o, const char *name, int pause,
 				v[m++] = r[i].curve[k];
 		if (m)
 			fprintf(f, "%.6f %.4g %.2f\n", 100 * (1 - 1 / x), x,
-				median(v, m));
+				xt_median(v, m));
 	}
 	fclose(f);
 }
@@ -1104,7 +1106,7 @@ int xt_main(int argc, char **argv, enum xt_mode mode)
 	if (mode == XT_MODE_THROUGHPUT)
 		o.warmup = 0;
 	if (o.cpu[0] < 0) {
-		ncpu = first_cpus(o.cpu);
+		ncpu = xt_first_cpus(o.cpu);
 		if (ncpu < 2) {
 			fprintf(stderr,
 				"%s: needs two CPUs, this process may "
@@ -1124,7 +1126,7 @@ int xt_main(int argc, char **argv, enum xt_mode mode)
 		return 2;
 	}
 
-	hz = calibrate(&ppm);
+	hz = xt_calibrate(&ppm);
 	header(&o, hz, ppm);
 	fflush(stdout);
 
