@@ -393,14 +393,15 @@ PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 	/* Parked readers in other processes rely on this process being
 	 * reached by their global barrier (wait.c); if it cannot be, they
 	 * sleep in slices. A reader that parked before this registration
-	 * reached nobody with its barrier: its K0 then precedes the fence
-	 * below in the total order, so the load sees it and wakes it, and
-	 * its next barrier reaches this process (verify/park.pml, SHM). */
+	 * reached nobody with its barrier: its K0 then comes before the RMW
+	 * of `parked` below (both seq_cst RMWs of one word), which sees it
+	 * and wakes it; its next barrier reaches this process. If K0 comes
+	 * after, it reads from this RMW and so sees park_unsafe and the
+	 * registration (verify/park.pml, SHM). */
 	if (p->shm) {
 		if (!photon__membarrier_register_global())
 			PHOTON__STORE(&ch->sh->park_unsafe, 1, PHOTON__SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (PHOTON__LOAD(&ch->sh->line.parked, PHOTON__RELAXED))
+		if (PHOTON__FETCH_ADD(&ch->sh->line.parked, 0, PHOTON__SEQ_CST))
 			photon__wake_channel(ch);
 	}
 	if (p->mpmc) {

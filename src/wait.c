@@ -216,8 +216,8 @@ static int park_barrier(const struct photon_subscriber *s)
 					  0)
 			   : -1;
 	}
-	/* seq_cst, after K0: sees a registration failure that came before
-	 * the publisher's open-time fence (verify/park.pml, SHM). */
+	/* After K0: sees a registration failure that came before the
+	 * publisher's open-time RMW of `parked` (verify/park.pml, SHM). */
 	if (PHOTON__LOAD(&s->channel->sh->park_unsafe, PHOTON__SEQ_CST))
 		return -1;
 	return (int)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0,

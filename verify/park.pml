@@ -46,13 +46,14 @@
  * -DSHM: a shared channel, publisher and reader in two processes. K3 is
  * then MEMBARRIER_CMD_GLOBAL_EXPEDITED, a barrier only on the CPUs of
  * processes registered for it. The publisher's process registers when it
- * opens its publisher (or fails to, and says so in park_unsafe, a store
- * the reader loads seq_cst); then it runs a seq_cst fence and loads
- * `parked`, waking a reader found there. A reader whose K3 came before the
- * registration reached nobody, but its K0 then comes before that fence in
- * the total order, so the load sees it and wakes it; a later K3 reaches
- * the registered process. A reader that sees park_unsafe sleeps in slices.
- *   MUTANT_JOIN    no fence and load of `parked` after registering
+ * opens its publisher (or fails to, and says so in park_unsafe); then it
+ * reads `parked` with a seq_cst RMW and wakes a reader found there. A
+ * reader whose K3 came before the registration reached nobody, but its K0
+ * (an RMW of the same word) then comes first, so the publisher's RMW sees
+ * it and wakes it; a later K3 reaches the registered process. A K0 that
+ * comes after reads from that RMW and sees the registration and
+ * park_unsafe. A reader that sees park_unsafe sleeps in slices.
+ *   MUTANT_JOIN    no RMW of `parked` after registering
  *   MUTANT_UNSAFE  the reader ignores park_unsafe
  */
 
@@ -127,7 +128,7 @@ active proctype Publisher()
 	:: d_step { unsafe = 1; printf("MSC: registration fails\n") }
 	fi;
 #ifndef MUTANT_JOIN
-	/* seq_cst fence, then parked: the latest (K0 is seq_cst) */
+	/* RMW of parked (adds 0): reads the latest value, like K0 */
 	d_step { pv = parked; pd = 0; printf("MSC: open sees parked = %d\n", pv) }
 	if
 	:: pv -> wake()
