@@ -23,7 +23,7 @@ total() { # mode count -> instructions, or nothing when the mode fails
 declare -A per
 echo "instructions per iteration (callgrind, Release, $(git -C "$root" \
 	describe --always --dirty 2>/dev/null || echo unknown))"
-for mode in typed publish recv exported typed24 full empty \
+for mode in typed publish recv exported typed24 full empty batch poll \
 	rt:photon rt:seqlock rt:ck-spsc pub:photon pub:seqlock; do
 	if ! "$prog" "$mode" 10 2>/dev/null; then
 		printf "  %-12s (not in this build)\n" "$mode"

@@ -126,6 +126,55 @@ MODE empty(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
 	return hits != n;
 }
 
+/* Batches of 64: published, then received one by one (batch) or by one
+ * typed poll (poll); the reader's position reaches its tracker once per
+ * message or once per batch. */
+#define BATCH 64
+
+MODE batch(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t bad = 0, i, j, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < BATCH ? n - i : BATCH;
+		for (j = 0; j < k; j++) {
+			uint64_t m = i + j;
+
+			u64_publish(p, &m);
+		}
+		for (j = 0; j < k; j++) {
+			uint64_t v = 0;
+
+			bad += u64_try_recv(s, &v) != PHOTON_OK || v != i + j;
+		}
+	}
+	return bad;
+}
+
+static int check_seq(void *ctx, const uint64_t *v, uint64_t seq)
+{
+	uint64_t *bad = ctx;
+
+	*bad += *v != seq;
+	return 0;
+}
+
+MODE poll(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
+{
+	uint64_t bad = 0, i, j, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < BATCH ? n - i : BATCH;
+		for (j = 0; j < k; j++) {
+			uint64_t m = i + j;
+
+			u64_publish(p, &m);
+		}
+		bad += u64_poll(s, check_seq, &bad, BATCH) != (long)k;
+	}
+	return bad;
+}
+
 static const struct {
 	const char *name;
 	uint64_t (*run)(struct photon_publisher *, struct photon_subscriber *,
@@ -140,6 +189,8 @@ static const struct {
 	{ "typed24", typed24, sizeof(struct tick24), 0 },
 	{ "full", full, sizeof(uint64_t), 1 },
 	{ "empty", empty, sizeof(uint64_t), 0 },
+	{ "batch", batch, sizeof(uint64_t), 1 },
+	{ "poll", poll, sizeof(uint64_t), 1 },
 };
 
 /* rt:NAME and pub:NAME: the loops every transport shares (xt_loops.h). */

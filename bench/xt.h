@@ -86,10 +86,10 @@ struct xt_transport {
 extern const struct xt_transport *const xt_transports[];
 
 /* Transports of each file; absent when the peer was not found. */
-extern const struct xt_transport xt_photon, xt_photon_abi, xt_floor, xt_seqlock,
-    xt_seqlock16, xt_seqlock_pf1, xt_seqlock_pf2, xt_seqlock_pf4,
-    xt_seqlock_pf8, xt_ck_spsc, xt_ck_spmc, xt_rte_ring, xt_boost_spsc,
-    xt_rwqueue, xt_cqueue;
+extern const struct xt_transport xt_photon, xt_photon_abi, xt_photon_poll,
+    xt_floor, xt_seqlock, xt_seqlock16, xt_seqlock_pf1, xt_seqlock_pf2,
+    xt_seqlock_pf4, xt_seqlock_pf8, xt_ck_spsc, xt_ck_spmc, xt_rte_ring,
+    xt_boost_spsc, xt_rwqueue, xt_cqueue;
 
 /* Which program the driver runs. */
 enum xt_mode { XT_MODE_ONEWAY, XT_MODE_PINGPONG, XT_MODE_THROUGHPUT };

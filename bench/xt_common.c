@@ -35,6 +35,7 @@
 const struct xt_transport *const xt_transports[] = {
 	&xt_photon,
 	&xt_photon_abi,
+	&xt_photon_poll,
 	&xt_floor,
 	&xt_seqlock,
 	&xt_seqlock16,

@@ -80,6 +80,7 @@ PHOTON_API void photon_subscriber_close(struct photon_subscriber *s)
 		return;
 	ch = s->channel;
 	photon__gate_unregister(ch, s);
+	free(s->poll_buf);
 	free(s);
 	photon_channel_release(ch);
 }
@@ -262,6 +263,96 @@ PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)
 }
 
 PHOTON_API uint64_t
+photon_subscriber_position(const struct photon_subscriber *s)
+{
+	return s ? PHOTON__LOAD(&s->pos, PHOTON__RELAXED) : 0;
+}
+
+/* ---- batch receive ---- */
+
+/* The poll for one of the sizes PHOTON__BY_SIZE unrolls: the copy is into
+ * a buffer on the stack, its size a constant. */
+#define DEFINE_POLL(n)                                                      \
+	static long poll_##n(struct photon_subscriber *s,                   \
+			     photon_handler_fn fn, void *ctx, size_t limit) \
+	{                                                                   \
+		uint64_t buf[n / 8];                                        \
+		long r;                                                     \
+		PHOTON__POLL_LOOP(s, buf, n, limit, r, PHOTON__POLL_CALL);  \
+		return r;                                                   \
+	}
+DEFINE_POLL(8)
+DEFINE_POLL(16)
+DEFINE_POLL(24)
+DEFINE_POLL(32)
+DEFINE_POLL(40)
+DEFINE_POLL(48)
+DEFINE_POLL(56)
+#undef DEFINE_POLL
+
+PHOTON_API void *photon__poll_buffer(struct photon_subscriber *s)
+{
+	if (!s->poll_buf)
+		s->poll_buf = malloc(s->msg_size);
+	if (!s->poll_buf)
+		photon__fail(PHOTON_ENOMEM,
+			     "photon_poll: out of memory for a %llu-byte "
+			     "message",
+			     (unsigned long long)s->msg_size);
+	return s->poll_buf;
+}
+
+/* Any other size: up to 1 KiB on the stack, above it the handle's own
+ * buffer (a thread's stack may be small; messages go up to 1 MiB). */
+#define POLL_STACK_MAX 1024
+
+static __attribute__((noinline)) long poll_any(struct photon_subscriber *s,
+					       photon_handler_fn fn, void *ctx,
+					       size_t limit)
+{
+	uint64_t small[POLL_STACK_MAX / 8];
+	void *buf = small;
+	size_t n = s->msg_size;
+	long r;
+
+	if (n > POLL_STACK_MAX) {
+		buf = photon__poll_buffer(s);
+		if (!buf)
+			return PHOTON_ENOMEM;
+	}
+	PHOTON__POLL_LOOP(s, buf, n, limit, r, PHOTON__POLL_CALL);
+	return r;
+}
+
+PHOTON_API long photon_poll(struct photon_subscriber *s, photon_handler_fn fn,
+			    void *ctx, size_t limit)
+{
+	long r;
+
+	if (PHOTON__UNLIKELY(!s || !fn))
+		return PHOTON_EINVAL;
+	switch (s->msg_size) {
+#define POLL_CASE(n)                             \
+	case n:                                  \
+		r = poll_##n(s, fn, ctx, limit); \
+		break;
+		POLL_CASE(8)
+		POLL_CASE(16)
+		POLL_CASE(24)
+		POLL_CASE(32)
+		POLL_CASE(40)
+		POLL_CASE(48)
+		POLL_CASE(56)
+#undef POLL_CASE
+	default:
+		r = poll_any(s, fn, ctx, limit);
+	}
+	if (PHOTON__UNLIKELY(r == 0 && s->shm && limit))
+		photon__shm_idle(s);
+	return r;
+}
+
+PHOTON_API uint64_t
 photon_subscriber_last_skipped(const struct photon_subscriber *s)
 {
 	return s ? PHOTON__LOAD(&s->last_skipped, PHOTON__RELAXED) : 0;
@@ -362,3 +453,10 @@ GROUP_GETTER(uint64_t, lagged, photon_subscriber_lagged)
 GROUP_GETTER(double, receive_ratio, photon_subscriber_receive_ratio)
 GROUP_GETTER(uint64_t, stalls, photon_subscriber_stalls)
 GROUP_GETTER(uint64_t, pending, photon_pending)
+GROUP_GETTER(uint64_t, position, photon_subscriber_position)
+
+PHOTON_API long photon_group_poll(struct photon_group *g, photon_handler_fn fn,
+				  void *ctx, size_t limit)
+{
+	return photon_poll(g ? &g->sub : NULL, fn, ctx, limit);
+}

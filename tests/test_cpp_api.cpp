@@ -469,6 +469,42 @@ void test_shm()
 	CHECK(photon::channel<Quote>().reclaimed() == 0);
 }
 
+// position() and poll(): a lambda returning void, one returning bool to
+// stop, a group; the sequence handed with each message.
+void test_poll()
+{
+	auto [rc, ch] = photon::channel<Quote>::create(16);
+	CHECK(rc == status::ok && ch);
+	auto [prc, pub] = ch.open_publisher();
+	auto [src, sub] = ch.subscribe();
+	auto [grc, grp] = ch.subscribe_group(2);
+	CHECK(prc == status::ok && src == status::ok && grc == status::ok);
+	CHECK(sub.position() == 0 && grp.position() == 0);
+	for (std::uint64_t i = 0; i < 6; i++)
+		CHECK(pub.publish(quote(i)) == status::ok);
+
+	std::uint64_t n = 0;
+	bool in_order = true;
+	CHECK(sub.poll(
+		  [&](const Quote &q, std::uint64_t seq) {
+			  in_order = in_order && q.id == seq && seq == n;
+			  n++;
+		  },
+		  4) == 4);
+	CHECK(in_order && sub.position() == 4);
+	CHECK(
+	    sub.poll([](const Quote &, std::uint64_t seq) { return seq == 4; },
+		     10) == 1);
+	CHECK(sub.position() == 5);
+	std::uint64_t last = 0;
+	CHECK(grp.poll([&](const Quote &q, std::uint64_t) { last = q.id; },
+		       10) == 6);
+	CHECK(last == 5 && grp.position() == 6);
+	pub.close();
+	CHECK(sub.poll([](const Quote &, std::uint64_t) {}, 10) == 1);
+	CHECK(sub.poll([](const Quote &, std::uint64_t) {}, 10) ==
+	      PHOTON_CLOSED);
+}
 } // namespace
 
 int main()
@@ -483,6 +519,7 @@ int main()
 	test_threads();
 	test_topology();
 	test_shm();
+	test_poll();
 	std::printf("test_cpp_api: %s (%d failures)\n",
 		    failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;

@@ -307,6 +307,36 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out);
 /* Messages published and not yet read, capped at the capacity. */
 PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s);
 
+/*
+ * The sequence number the next receive will deliver (messages are numbered
+ * from 0 in publish order). After a PHOTON_OK the message received was
+ * position - 1; a LAGGED moves it past the messages lost. 0 for NULL.
+ */
+PHOTON_API uint64_t
+photon_subscriber_position(const struct photon_subscriber *s);
+
+/*
+ * A handler of photon_poll: msg points at a private copy of the message
+ * (msg_size bytes, never torn), valid during the call; seq is its sequence
+ * number. Non-zero stops the poll after this message. It must not receive
+ * on the handle being polled.
+ */
+typedef int (*photon_handler_fn)(void *ctx, const void *msg, uint64_t seq);
+
+/*
+ * Batch receive: hands up to `limit` available messages, in order, to fn,
+ * without waiting. Returns how many were handled (0 when none was
+ * waiting), or PHOTON_CLOSED once the channel is closed and drained (a
+ * poll that handles messages and then reaches the close returns the
+ * count; the next one says CLOSED), or PHOTON_EINVAL. Lag is skipped and
+ * counted as in photon_recv and shows as a jump in seq. The reader's
+ * position is published once per batch rather than per message. limit 0
+ * returns 0. Messages above 1 KiB are copied into a buffer the handle
+ * allocates on first use (PHOTON_ENOMEM if it cannot), not onto the stack.
+ */
+PHOTON_API long photon_poll(struct photon_subscriber *s, photon_handler_fn fn,
+			    void *ctx, size_t limit);
+
 /* Counters: skipped by the last LAGGED; delivered; skipped in total. */
 PHOTON_API uint64_t
 photon_subscriber_last_skipped(const struct photon_subscriber *s);
@@ -350,6 +380,9 @@ PHOTON_API uint64_t photon_group_received(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g);
 PHOTON_API double photon_group_receive_ratio(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_pending(const struct photon_group *g);
+PHOTON_API uint64_t photon_group_position(const struct photon_group *g);
+PHOTON_API long photon_group_poll(struct photon_group *g, photon_handler_fn fn,
+				  void *ctx, size_t limit);
 
 PHOTON__EXTERN_C_END
 

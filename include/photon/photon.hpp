@@ -52,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -177,6 +178,31 @@ inline recv_result<T> receive(photon_subscriber *s, F &&op) noexcept
 	return r;
 }
 
+// photon_poll's handler for a callable f(const T &, std::uint64_t seq)
+// returning void (go on) or something that converts to bool (true: stop).
+// It runs inside the library's C code: it must not throw.
+template <class T, class F>
+int poll_call(void *ctx, const void *msg, std::uint64_t seq) noexcept
+{
+	alignas(T) unsigned char buf[sizeof(T)];
+	std::memcpy(buf, msg, sizeof(T));
+	const T &v = *std::launder(reinterpret_cast<const T *>(buf));
+	F &f = *static_cast<F *>(ctx);
+
+	if constexpr (std::is_void_v<std::invoke_result_t<F &, const T &,
+							  std::uint64_t>>) {
+		f(v, seq);
+		return 0;
+	} else {
+		return static_cast<bool>(f(v, seq)) ? 1 : 0;
+	}
+}
+
+template <class T, class F>
+long poll(photon_subscriber *s, F &f, std::size_t limit) noexcept
+{
+	return photon_poll(s, &poll_call<T, F>, &f, limit);
+}
 } // namespace detail
 
 // The publishing end. Move-only; the destructor closes the channel.
@@ -341,6 +367,20 @@ template <class T> class subscriber
 	{
 		return photon_pending(s_);
 	}
+	// The sequence the next receive delivers; after ok, the message was
+	// position() - 1.
+	std::uint64_t position() const noexcept
+	{
+		return photon_subscriber_position(s_);
+	}
+	// Batch receive (photon_poll): f(const T &, std::uint64_t seq) for up
+	// to `limit` waiting messages, in order; f returns void, or true to
+	// stop. How many were handled, or a negative status (closed once
+	// drained, einval). f must not throw, nor receive on this handle.
+	template <class F> long poll(F &&f, std::size_t limit) noexcept
+	{
+		return detail::poll<T>(s_, f, limit);
+	}
 	std::uint64_t received() const noexcept
 	{
 		return photon_subscriber_received(s_);
@@ -436,6 +476,15 @@ template <class T> class group
 	std::uint64_t pending() const noexcept
 	{
 		return photon_group_pending(g_);
+	}
+	std::uint64_t position() const noexcept
+	{
+		return photon_group_position(g_);
+	}
+	// As subscriber::poll.
+	template <class F> long poll(F &&f, std::size_t limit) noexcept
+	{
+		return detail::poll<T>(sub(), f, limit);
 	}
 	std::uint64_t received() const noexcept
 	{

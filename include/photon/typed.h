@@ -32,6 +32,11 @@
  *   int prefix_recv_timeout(struct photon_subscriber *s, T *out,
  *                           const struct photon_wait *w, uint64_t ns);
  *   int prefix_latest(struct photon_subscriber *s, T *out);
+ *   typedef int (*prefix_handler_fn)(void *ctx, const T *msg, uint64_t seq);
+ *   long prefix_poll(struct photon_subscriber *s, prefix_handler_fn fn,
+ *                    void *ctx, size_t limit);       as photon_poll
+ *   long prefix_group_poll(struct photon_group *g, prefix_handler_fn fn,
+ *                          void *ctx, size_t limit);
  *
  * Every call on a handle whose channel's msg_size is not sizeof(T) returns
  * PHOTON_EINVAL. The receives copy through a local T and leave *out
@@ -171,6 +176,31 @@ messages, not sizeof(" #T ") = %zu",                                           \
 		if (rc == PHOTON_OK)                                           \
 			memcpy(out, tmp, sizeof(T));                           \
 		return rc;                                                     \
+	}                                                                      \
+	typedef int (*prefix##_handler_fn)(void *ctx, const T *msg,            \
+					   uint64_t seq);                      \
+	PHOTON__UNUSED static inline long prefix##_poll(                       \
+	    struct photon_subscriber *s, prefix##_handler_fn fn, void *ctx,    \
+	    size_t limit)                                                      \
+	{                                                                      \
+		/* Up to 1 KiB on the stack, above it the handle's buffer. */  \
+		unsigned char tmp_[sizeof(T) <= 1024 ? sizeof(T) : 1]          \
+		    __attribute__((aligned(__alignof__(T))));                  \
+		T *buf_ = (T *)(void *)tmp_;                                   \
+		long r_;                                                       \
+		if (!PHOTON__TYPED_OK(s, fn, T))                               \
+			return PHOTON_EINVAL;                                  \
+		if (sizeof(T) > 1024 && !(buf_ = (T *)photon__poll_buffer(s))) \
+			return PHOTON_ENOMEM;                                  \
+		PHOTON__POLL_LOOP(s, buf_, sizeof(T), limit, r_,               \
+				  PHOTON__POLL_CALL);                          \
+		return r_;                                                     \
+	}                                                                      \
+	PHOTON__UNUSED static inline long prefix##_group_poll(                 \
+	    struct photon_group *g, prefix##_handler_fn fn, void *ctx,         \
+	    size_t limit)                                                      \
+	{                                                                      \
+		return prefix##_poll(g ? &g->sub : NULL, fn, ctx, limit);      \
 	}                                                                      \
 	PHOTON__STATIC_ASSERT(sizeof(T) <= PHOTON_MSG_SIZE_MAX,                \
 			      #T " is larger than PHOTON_MSG_SIZE_MAX")

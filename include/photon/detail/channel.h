@@ -148,6 +148,7 @@ struct photon_subscriber {
 	int shm; /* the channel is in a named segment */
 	uint64_t idle_ns;
 	uint64_t idle_pos;
+	void *poll_buf; /* photon_poll's copy of a message above 1 KiB */
 } PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
 /* Private: a group is one cursor for n logical consumers. */
@@ -415,6 +416,74 @@ PHOTON__INLINE int photon__try_recv_n(struct photon_subscriber *sub, void *out,
 		return rc;
 	}
 }
+
+/* The buffer photon_poll copies messages above 1 KiB into (allocated on
+ * first use; NULL when out of memory). For the typed poll. */
+PHOTON_API void *photon__poll_buffer(struct photon_subscriber *s);
+
+/* PHOTON__POLL_LOOP's CALL in photon_poll and the typed poll: the caller's
+ * handler `fn` with its `ctx`. */
+#define PHOTON__POLL_CALL(msg, seq) fn(ctx, (msg), (seq))
+
+/*
+ * The body of photon_poll and the typed poll: delivers up to `limit`
+ * messages of n bytes, each copied into `buf` (n bytes, the caller's) and
+ * handed to CALL(buf, seq), an expression that is non-zero to stop after
+ * that message. The position is published (R5) once, when the batch ends or
+ * before the miss path runs. Leaves in `result` the count, or
+ * PHOTON_CLOSED when closed and nothing was delivered. A macro so that the
+ * typed form calls its typed handler directly (no cast of a function
+ * pointer) and n stays a constant there.
+ */
+#define PHOTON__POLL_LOOP(sub, buf, n, limit, result, CALL)                    \
+	do {                                                                   \
+		uint64_t c_ = PHOTON__LOAD(&(sub)->pos, PHOTON__RELAXED);      \
+		uint64_t from_ = c_;                                           \
+		long done_ = 0;                                                \
+		int end_ = 0;                                                  \
+		while (!end_ && (size_t)done_ < (limit)) {                     \
+			const unsigned char *slot_ =                           \
+			    photon__slot_at((sub)->slots, &(sub)->index,       \
+					    PHOTON_SLOT_STRIDE(n), c_);        \
+			uint64_t s1_ = PHOTON__LOAD(photon__slot_stamp(slot_), \
+						    PHOTON__ACQUIRE); /* R1 */ \
+			int rc_;                                               \
+			if (PHOTON__LIKELY(s1_ == 2 * c_ + 2) &&               \
+			    PHOTON__LIKELY(photon__slot_read_stable(           \
+				slot_, (buf), (n), s1_))) {                    \
+				done_++;                                       \
+				c_++;                                          \
+				if (CALL((buf), c_ - 1))                       \
+					end_ = 1;                              \
+				continue;                                      \
+			}                                                      \
+			if (s1_ < 2 * c_ + 2 &&                                \
+			    !PHOTON__LOAD((sub)->closed, PHOTON__RELAXED))     \
+				break; /* EMPTY */                             \
+			/* The miss path reads the position: publish it. */    \
+			if (c_ != from_) {                                     \
+				PHOTON__STORE(&(sub)->pos, c_,                 \
+					      PHOTON__RELAXED);                \
+				PHOTON__STORE((sub)->track, c_,                \
+					      PHOTON__RELEASE);                \
+				from_ = c_;                                    \
+			}                                                      \
+			rc_ = photon__subscriber_miss(sub);                    \
+			if (rc_ == PHOTON_LAGGED) { /* counted; go on */       \
+				c_ = from_ = PHOTON__LOAD(&(sub)->pos,         \
+							  PHOTON__RELAXED);    \
+				continue;                                      \
+			}                                                      \
+			if (rc_ == PHOTON_CLOSED && done_ == 0)                \
+				done_ = PHOTON_CLOSED;                         \
+			break;                                                 \
+		}                                                              \
+		if (c_ != from_) { /* R5, once for the batch */                \
+			PHOTON__STORE(&(sub)->pos, c_, PHOTON__RELAXED);       \
+			PHOTON__STORE((sub)->track, c_, PHOTON__RELEASE);      \
+		}                                                              \
+		(result) = done_;                                              \
+	} while (0)
 
 PHOTON__EXTERN_C_END
 
