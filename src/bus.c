@@ -94,15 +94,23 @@ static int topic_get(struct photon_bus *b, const char *name, size_t msg_size,
 			break;
 	if (t) {
 		if (photon_channel_msg_size(t->ch) != msg_size ||
-		    (type_name && strcmp(t->type_name, type_name) != 0))
-			rc = photon__fail(PHOTON_ETYPE,
-					  "topic '%s' holds %zu-byte '%s' "
-					  "messages, not %zu-byte '%s'",
-					  name, photon_channel_msg_size(t->ch),
-					  t->type_name, msg_size,
-					  type_name ? type_name : "");
-		else
+		    (type_name && strcmp(t->type_name, type_name) != 0)) {
+			/* The facts first; the names escaped and cut. */
+			char a[300], c[300], n[300];
+
+			rc = photon__fail(
+			    PHOTON_ETYPE,
+			    "topic holds %zu-byte '%s' messages, not "
+			    "%zu-byte '%s' (topic '%s')",
+			    photon_channel_msg_size(t->ch),
+			    photon__shown(a, sizeof(a), t->type_name, 64),
+			    msg_size,
+			    photon__shown(c, sizeof(c),
+					  type_name ? type_name : "", 64),
+			    photon__shown(n, sizeof(n), name, 64));
+		} else {
 			*out = photon__channel_ref(t->ch);
+		}
 		pthread_mutex_unlock(&b->lock);
 		return rc;
 	}

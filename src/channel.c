@@ -5,6 +5,7 @@
  * in subscriber.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -93,6 +94,68 @@ void photon__shared_init(struct photon__shared *sh)
 	PHOTON__STORE(&sh->line.cursor, PHOTON__NONE, PHOTON__RELAXED);
 }
 
+/*
+ * fork(): the child gets a copy of every in-process channel as it was,
+ * with the state of threads it does not have: a gate lock held by one of
+ * them would never be released, and readers parked in them would keep
+ * every publish on the wake path. The child handler clears both in each
+ * live in-process channel (the list is locked across the fork, so it is
+ * whole). Shared channels are the same memory on both sides of a fork
+ * and are left alone.
+ */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct photon_channel *live_head;
+static pthread_once_t live_once = PTHREAD_ONCE_INIT;
+
+static void live_prepare(void)
+{
+	pthread_mutex_lock(&live_lock);
+}
+
+static void live_parent(void)
+{
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_child(void)
+{
+	struct photon_channel *ch;
+
+	for (ch = live_head; ch; ch = ch->live_next) {
+		PHOTON__STORE(&ch->sh->gate_lock, 0, PHOTON__RELEASE);
+		PHOTON__STORE(&ch->sh->line.parked, 0, PHOTON__RELAXED);
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_init(void)
+{
+	pthread_atfork(live_prepare, live_parent, live_child);
+}
+
+static void live_add(struct photon_channel *ch)
+{
+	pthread_once(&live_once, live_init);
+	pthread_mutex_lock(&live_lock);
+	ch->live_next = live_head;
+	if (live_head)
+		live_head->live_prev = ch;
+	live_head = ch;
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void live_remove(struct photon_channel *ch)
+{
+	pthread_mutex_lock(&live_lock);
+	if (ch->live_prev)
+		ch->live_prev->live_next = ch->live_next;
+	else
+		live_head = ch->live_next;
+	if (ch->live_next)
+		ch->live_next->live_prev = ch->live_prev;
+	pthread_mutex_unlock(&live_lock);
+}
+
 PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 					  const struct photon_opts *opts)
 {
@@ -134,6 +197,7 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 	}
 	photon__shared_init(ch->sh);
 	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
+	live_add(ch);
 	*out = ch;
 	return PHOTON_OK;
 }
@@ -193,6 +257,7 @@ PHOTON_API void photon_channel_release(struct photon_channel *ch)
 	if (ch->shm) { /* unmaps; the name stays (photon_shm_unlink) */
 		photon__shm_unmap(ch);
 	} else {
+		live_remove(ch);
 		photon__gate_destroy(ch);
 		photon__ring_unmap(ch);
 		free(ch->sh);

@@ -146,6 +146,8 @@ struct photon_channel {
 	struct photon__atomic64 probed_ns[2]; /* publishers, consumers */
 	struct photon__shm_header *header;
 	int readonly; /* mapped for inspection only (photon-stat) */
+	/* In-process channels: the list fork() walks (channel.c). */
+	struct photon_channel *live_prev, *live_next;
 	/* mem.c / shm.c: the mappings (munmap). In-process: the ring between
 	 * guard pages; shared: the whole segment. */
 	void *map_base;
@@ -159,6 +161,9 @@ struct photon_channel {
 int photon__ring_map(struct photon_channel *ch, size_t bytes,
 		     const struct photon_opts *opts);
 void photon__ring_unmap(struct photon_channel *ch);
+/* mem.c: "; the process has N memory maps and vm.max_map_count is M..."
+ * when an ENOMEM comes from that limit, else "". */
+const char *photon__map_count_hint(void);
 /* What the options ask of this build and machine (NUMA). */
 int photon__ring_check(const struct photon_opts *opts);
 /* The placement part of photon__ring_map, for memory already mapped at

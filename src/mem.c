@@ -78,6 +78,41 @@ static long proc_value(const char *file, const char *name)
 }
 
 /*
+ * Why an mmap or mprotect said ENOMEM when memory was not the reason: the
+ * process is at vm.max_map_count, the kernel's limit on its mappings. A
+ * sentence for the detail, or "".
+ */
+const char *photon__map_count_hint(void)
+{
+	static _Thread_local char hint[160];
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	long max = -1, maps = 0;
+	int c;
+
+	if (f) {
+		if (fscanf(f, "%ld", &max) != 1)
+			max = -1;
+		fclose(f);
+	}
+	f = fopen("/proc/self/maps", "re");
+	if (!f || max <= 0) {
+		if (f)
+			fclose(f);
+		return "";
+	}
+	while ((c = getc(f)) != EOF)
+		maps += c == '\n';
+	fclose(f);
+	if (maps + 16 < max)
+		return "";
+	snprintf(hint, sizeof(hint),
+		 "; the process has %ld memory maps and vm.max_map_count is "
+		 "%ld: raise it (sysctl -w vm.max_map_count=N)",
+		 maps, max);
+	return hint;
+}
+
+/*
  * 1 when /proc/self/smaps shows the whole mapping that holds addr backed by
  * transparent huge pages (AnonHugePages covers its Size).
  */
@@ -479,10 +514,13 @@ static int map_anon(struct photon_channel *ch, size_t bytes, size_t align)
 				    bytes);
 	total = len + slack + 2 * guard;
 	r = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED)
-		return photon__fail_errno(PHOTON_ENOMEM, errno,
-					  "mmap of a %zu-byte ring failed: %s",
-					  len, strerror(errno));
+	if (r == MAP_FAILED) {
+		int err = errno;
+
+		return photon__fail_errno(
+		    PHOTON_ENOMEM, err, "mmap of a %zu-byte ring failed: %s%s",
+		    len, strerror(err), photon__map_count_hint());
+	}
 	ring = (unsigned char *)round_up((uintptr_t)(r + guard), align);
 	end = ring + len + guard;
 	if (ring - guard > r)
@@ -497,8 +535,9 @@ static int map_anon(struct photon_channel *ch, size_t bytes, size_t align)
 		munmap(ch->map_base, ch->map_bytes);
 		ch->map_base = NULL;
 		return photon__fail_errno(
-		    PHOTON_ENOMEM, err, "out of memory for a %zu-byte ring: %s",
-		    len, strerror(err));
+		    PHOTON_ENOMEM, err,
+		    "out of memory for a %zu-byte ring: %s%s", len,
+		    strerror(err), photon__map_count_hint());
 	}
 	ch->slots = ring;
 	ch->ring_bytes = len;
@@ -508,14 +547,18 @@ static int map_anon(struct photon_channel *ch, size_t bytes, size_t align)
 
 static int hugetlb_failed(size_t bytes, int err)
 {
-	long free_pages = proc_value("/proc/meminfo", "HugePages_Free");
+	/* Free includes pages reserved by mappings not yet faulted in. */
+	long rsvd = proc_value("/proc/meminfo", "HugePages_Rsvd");
+	long free_pages = proc_value("/proc/meminfo", "HugePages_Free") -
+			  (rsvd > 0 ? rsvd : 0);
 	size_t need = round_up(bytes, HUGE_2M) / HUGE_2M;
 
 	if (err == ENOMEM)
 		return photon__fail_errno(
 		    PHOTON_ENOMEM, err,
 		    "PHOTON_HUGEPAGES: the ring needs %zu free 2 MiB huge "
-		    "page(s), %ld are free; reserve them as root with "
+		    "page(s), %ld are free and not reserved; reserve them as "
+		    "root with "
 		    "`echo N > /proc/sys/vm/nr_hugepages` (vm.nr_hugepages in "
 		    "/etc/sysctl.conf to keep it), or add PHOTON_THP to fall "
 		    "back to transparent huge pages",

@@ -317,6 +317,14 @@ void photon__shm_idle(struct photon_subscriber *s)
 
 /* ---- names and files ---- */
 
+/* A segment's name as error details show it (escaped, cut: util.h). */
+static const char *shown(const char *name)
+{
+	static _Thread_local char buf[4 * PHOTON__SHM_NAME_MAX + 8];
+
+	return photon__shown(buf, sizeof(buf), name, PHOTON__SHM_NAME_MAX);
+}
+
 static int check_name(const char *name)
 {
 	size_t n;
@@ -334,7 +342,7 @@ static int check_name(const char *name)
 				    "shared channel name \"%s\": no '/' "
 				    "(the name is a file in /dev/shm), not "
 				    "\".\" or \"..\"",
-				    name);
+				    shown(name));
 	return PHOTON_OK;
 }
 
@@ -375,7 +383,7 @@ static int fail_file(int err, const char *what, const char *name)
 		code = PHOTON_ESYS;
 	}
 	return photon__fail_errno(code, err, "shared channel \"%s\": %s: %s",
-				  name, what, strerror(err));
+				  shown(name), what, strerror(err));
 }
 
 static uint64_t round_up64(uint64_t n, uint64_t a, int *overflow)
@@ -586,11 +594,13 @@ static int create_in(struct photon_channel **out, int dfd, const char *name,
 		err = errno;
 		rc = photon__fail_errno(
 		    PHOTON_ENOMEM, err,
-		    "shared channel \"%s\": mmap of %llu bytes failed: %s%s",
-		    name, (unsigned long long)h->total_bytes, strerror(err),
+		    "shared channel \"%s\": mmap of %llu bytes failed: %s%s%s",
+		    shown(name), (unsigned long long)h->total_bytes,
+		    strerror(err),
 		    hugetlb ? " (are enough huge pages reserved? "
 			      "/proc/sys/vm/nr_hugepages)"
-			    : "");
+			    : "",
+		    photon__map_count_hint());
 		goto fail;
 	}
 	ch = channel_over(base, h);
@@ -702,7 +712,8 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 		return photon__fail(PHOTON_EINVAL,
 				    "shared channel \"%s\": a %zu x %zu "
 				    "ring does not fit a segment",
-				    name, opts->capacity, opts->msg_size);
+				    shown(name), opts->capacity,
+				    opts->msg_size);
 	}
 	h.checksum =
 	    photon__fnv1a(&h, offsetof(struct photon__shm_header, checksum));
@@ -741,7 +752,7 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 	if (!S_ISREG(st.st_mode)) {
 		rc = photon__fail(PHOTON_EPROTO,
 				  "shared channel \"%s\": not a regular file",
-				  name);
+				  shown(name));
 		goto out;
 	}
 	/* A copy of the header: the segment may change under a reader, the
@@ -751,7 +762,7 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 		rc = photon__fail(PHOTON_EPROTO,
 				  "shared channel \"%s\": %lld bytes, too "
 				  "short for a header",
-				  name, (long long)st.st_size);
+				  shown(name), (long long)st.st_size);
 		goto out;
 	}
 	why = photon__shm_invalid(&h, (uint64_t)st.st_size);
@@ -759,7 +770,8 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 		rc = photon__fail(PHOTON_EPROTO,
 				  "shared channel \"%s\": %s (segment layout "
 				  "%u, this build reads layout %u)",
-				  name, why, h.layout, PHOTON__SHM_LAYOUT);
+				  shown(name), why, h.layout,
+				  PHOTON__SHM_LAYOUT);
 		goto out;
 	}
 	/* The page the layout was made for must be the file system's:
@@ -769,7 +781,7 @@ int photon__shm_open_mode(struct photon_channel **out, const char *name,
 				  "shared channel \"%s\": laid out for "
 				  "%llu-byte pages, its file system has "
 				  "%llu-byte pages",
-				  name, (unsigned long long)h.page_size,
+				  shown(name), (unsigned long long)h.page_size,
 				  (unsigned long long)page);
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The utilities of util.h that are not about errors. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,4 +33,25 @@ uint64_t photon__now_ns(void)
 #endif
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *photon__shown(char *buf, size_t n, const char *s, size_t max)
+{
+	size_t i, o = 0;
+
+	for (i = 0; s[i] && o + 8 < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == max) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			o += (size_t)snprintf(buf + o, n - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
 }

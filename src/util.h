@@ -26,6 +26,14 @@ void photon__clear_error(void);
  */
 void *photon__zalloc(size_t align, size_t bytes);
 
+/*
+ * util.c: s made fit for an error detail, into buf (n bytes): at most max
+ * of its bytes, each control or non-ASCII byte as \xNN (a name from a
+ * user or a file cannot forge a line of a log), "..." when cut. Returns
+ * buf.
+ */
+const char *photon__shown(char *buf, size_t n, const char *s, size_t max);
+
 /* util.c: nanoseconds of CLOCK_MONOTONIC (the test build may replace it). */
 uint64_t photon__now_ns(void);
 

@@ -98,6 +98,14 @@ int photon__waiter_init(struct photon__waiter *wt, const struct photon_wait *w)
 	wt->step = 0;
 	if (wt->kind > PHOTON_WAIT_PARK)
 		return PHOTON_EINVAL;
+	if (w) { /* the struct grows into reserved: it must be zero */
+		size_t i;
+
+		for (i = 0; i < sizeof(w->reserved) / sizeof(w->reserved[0]);
+		     i++)
+			if (w->reserved[i])
+				return PHOTON_EINVAL;
+	}
 	return PHOTON_OK;
 }
 

@@ -488,6 +488,31 @@ static void test_typed_topics(void **state)
 	assert_rc(photon_bus_topic(b, "prices", 24, "", &ch3), PHOTON_ETYPE);
 	assert_int_equal(photon_bus_topic_count(b), 2);
 
+	/* A long, hostile topic name is escaped and cut in the detail;
+	 * the sizes and types come first and whole. */
+	{
+		const char *head = "evil\nFATAL forged\x1b[2J", *d;
+		char name[600];
+		struct photon_channel *t;
+
+		memset(name, 'x', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		memcpy(name, head, strlen(head));
+		assert_rc(photon_bus_topic(b, name, 24, "struct quote", &t),
+			  PHOTON_OK);
+		photon_channel_release(t);
+		assert_rc(photon_bus_topic(b, name, 32, "struct big", &t),
+			  PHOTON_ETYPE);
+		d = photon_last_error_message();
+		assert_non_null(strstr(d,
+				       "holds 24-byte 'struct quote' "
+				       "messages, not 32-byte 'struct big'"));
+		assert_null(strchr(d, '\n'));
+		assert_null(strchr(d, '\x1b'));
+		assert_non_null(strstr(d, "evil\\x0aFATAL"));
+		assert_non_null(strstr(d, "...')"));
+	}
+
 	/* Untyped calls on a typed topic of another size: PHOTON_ETYPE. */
 	p = (struct photon_publisher *)&p;
 	s = (struct photon_subscriber *)&s;

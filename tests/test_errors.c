@@ -201,8 +201,13 @@ static void test_bad_wait_kind(void **state)
 	assert_rc(photon_publish(p, &v), PHOTON_OK);
 	w.kind = (enum photon_wait_kind)99;
 	assert_rc(photon_recv_with(s, &v, &w), PHOTON_EINVAL);
-	/* The message is still there for a valid call. */
+	/* reserved must be zero, as the header says. */
 	w.kind = PHOTON_WAIT_BUSY_SPIN;
+	w.reserved[4] = 1;
+	assert_rc(photon_recv_with(s, &v, &w), PHOTON_EINVAL);
+	assert_rc(photon_recv_timeout(s, &v, &w, 0), PHOTON_EINVAL);
+	w.reserved[4] = 0;
+	/* The message is still there for a valid call. */
 	assert_rc(photon_recv_with(s, &v, &w), PHOTON_OK);
 	photon_subscriber_close(s);
 	photon_publisher_close(p);
@@ -244,7 +249,8 @@ static void test_strerror(void **state)
 	static const int codes[] = {
 		PHOTON_OK,	PHOTON_EMPTY,  PHOTON_LAGGED, PHOTON_FULL,
 		PHOTON_CLOSED,	PHOTON_EINVAL, PHOTON_ENOMEM, PHOTON_EBUSY,
-		PHOTON_ENOTSUP, PHOTON_ETYPE,  PHOTON_ESYS
+		PHOTON_ENOTSUP, PHOTON_ETYPE,  PHOTON_ESYS,   PHOTON_EEXIST,
+		PHOTON_ENOENT,	PHOTON_EPERM,  PHOTON_EPROTO
 	};
 	size_t i, j;
 

@@ -8,9 +8,11 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "mem_util.h"
@@ -392,6 +394,44 @@ static void test_flag_combinations(void **state)
 	}
 }
 
+/*
+ * At vm.max_map_count, mmap says ENOMEM though memory is plenty: the
+ * detail names the limit. A child fills its map count with one-page
+ * mappings of alternating protection (they cannot merge), then creates a
+ * channel.
+ */
+static void test_map_count_named(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	skip_if_emulated("qemu-user keeps its own map of the guest");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct photon_channel *ch;
+		long page = sysconf(_SC_PAGESIZE), i;
+		int rc;
+
+		for (i = 0;; i++)
+			if (mmap(NULL, (size_t)page,
+				 i % 2 ? PROT_READ : PROT_NONE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				 0) == MAP_FAILED)
+				break;
+		rc = photon_channel_create(&ch, 1024, 8);
+		if (rc != PHOTON_ENOMEM)
+			_exit(10);
+		_exit(strstr(photon_last_error_message(), "vm.max_map_count")
+			  ? 0
+			  : 11);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_mlock_after_use),
 		cmocka_unit_test(test_null),
 		cmocka_unit_test(test_flag_combinations),
+		cmocka_unit_test(test_map_count_named),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -7,6 +7,9 @@
  * point where they would interleave. No sleeps, no timing: each test takes
  * the same path on every run, and each one failed on the code before its fix.
  */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "util.h"
 
 #include "internal.h"
@@ -334,6 +337,95 @@ static void test_monitor_rechecks_want(void **state)
 	photon_channel_release(ch);
 }
 
+/* ---- fork ---- */
+
+struct holder {
+	struct photon_channel *ch;
+	int hold[2], held[2];
+};
+
+static void *hold_gate_lock(void *arg)
+{
+	struct holder *h = arg;
+	char b = 'h';
+
+	photon__gate_lock(h->ch);
+	assert_int_equal(write(h->held[1], &b, 1), 1);
+	assert_int_equal(read(h->hold[0], &b, 1), 1);
+	photon__gate_unlock(h->ch);
+	return NULL;
+}
+
+static void *park_reader(void *arg)
+{
+	struct photon_subscriber *s = arg;
+	struct photon_wait w = { .kind = PHOTON_WAIT_PARK,
+				 .spin_iters = 1,
+				 .yield_iters = 1 };
+	uint64_t v;
+
+	assert_rc(photon_recv_with(s, &v, &w), PHOTON_CLOSED);
+	return NULL;
+}
+
+/*
+ * fork() while another thread holds a bounded channel's gate lock and a
+ * third is parked on it: the child, which has neither thread, must not
+ * find the lock held for ever nor a parked reader counted. It subscribes
+ * (takes the lock), publishes and receives on its copy.
+ */
+static void test_fork_clears_threads_state(void **state)
+{
+	struct holder h;
+	struct photon_subscriber *parked, *sub;
+	struct photon_publisher *p;
+	pthread_t th, tp;
+	pid_t pid;
+	int st;
+	char b;
+
+	(void)state;
+	assert_rc(photon_channel_create_bounded(&h.ch, 8, 8, 0), PHOTON_OK);
+	assert_rc(photon_subscribe(h.ch, &parked), PHOTON_OK);
+	assert_rc(photon_publisher_open(h.ch, &p), PHOTON_OK);
+	spawn(&tp, park_reader, parked);
+	while (PHOTON__LOAD(&h.ch->sh->line.parked, PHOTON__ACQUIRE) == 0)
+		; /* the reader has announced itself (K0) */
+	assert_int_equal(pipe(h.hold), 0);
+	assert_int_equal(pipe(h.held), 0);
+	spawn(&th, hold_gate_lock, &h);
+	assert_int_equal(read(h.held[0], &b, 1), 1);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint64_t v = 5, x = 0;
+
+		if (PHOTON__LOAD(&h.ch->sh->line.parked, PHOTON__ACQUIRE) != 0)
+			_exit(10);
+		if (photon_subscribe(h.ch, &sub) != PHOTON_OK)
+			_exit(11);
+		/* The parent's parked reader still gates in this copy:
+		 * read as it, then the new subscriber. */
+		if (photon_publish(p, &v) != PHOTON_OK ||
+		    photon_try_recv(sub, &x) != PHOTON_OK || x != 5)
+			_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(write(h.hold[1], "r", 1), 1);
+	join(th);
+	photon_publisher_close(p);
+	join(tp);
+	photon_subscriber_close(parked);
+	photon_channel_release(h.ch);
+	close(h.hold[0]);
+	close(h.hold[1]);
+	close(h.held[0]);
+	close(h.held[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +435,7 @@ int main(void)
 					  teardown),
 		cmocka_unit_test_teardown(test_mpmc_latest_returns, teardown),
 		cmocka_unit_test_teardown(test_monitor_rechecks_want, teardown),
+		cmocka_unit_test(test_fork_clears_threads_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

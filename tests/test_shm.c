@@ -190,6 +190,14 @@ static void test_bad_input(void **state)
 	assert_rc(photon_channel_create_opts(&ch, &o), PHOTON_EINVAL);
 	assert_null(ch);
 
+	/* A name's control bytes are escaped in the detail (no forged log
+	 * line). */
+	assert_rc(photon_shm_open(&ch, "no\nsuch\x1b"), PHOTON_ENOENT);
+	assert_null(strchr(photon_last_error_message(), '\n'));
+	assert_null(strchr(photon_last_error_message(), '\x1b'));
+	assert_non_null(
+	    strstr(photon_last_error_message(), "no\\x0asuch\\x1b"));
+
 	/* 200 bytes is the longest name. */
 	big[200] = '\0';
 	assert_rc(photon_shm_create(&ch, big, &o, 0), PHOTON_OK);

@@ -140,7 +140,9 @@ PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
 
 /*
  * Drops the creator's reference. The memory lives on while a publisher or a
- * subscriber of the channel is open. NULL is a no-op.
+ * subscriber of the channel is open. NULL is a no-op. Like every close
+ * below, it ends the handle: a second call or any use after it is undefined
+ * (it cannot be detected).
  */
 PHOTON_API void photon_channel_release(struct photon_channel *ch);
 
