@@ -77,6 +77,29 @@ static int check_name(const struct photon_bus *b, const char *name)
 }
 
 /*
+ * A topic whose publisher closed its channel gets a fresh channel of the
+ * same shape the next time it is opened, so that a restarted producer can
+ * publish under the same name: the old channel's subscribers drain it and
+ * see CLOSED, handles opened from now on use the new one. Under the bus
+ * lock.
+ */
+static int restart_if_closed(struct photon_bus *b, struct topic *t)
+{
+	struct photon_channel *fresh;
+	int rc;
+
+	if (!photon_channel_is_closed(t->ch))
+		return PHOTON_OK;
+	rc = photon_channel_create(&fresh, b->capacity,
+				   photon_channel_msg_size(t->ch));
+	if (rc != PHOTON_OK)
+		return rc;
+	photon_channel_release(t->ch);
+	t->ch = fresh;
+	return PHOTON_OK;
+}
+
+/*
  * Finds or creates a topic under the bus lock and returns its channel as a
  * new reference. type_name NULL: an untyped call, which accepts any topic
  * of the bus's message size.
@@ -109,7 +132,9 @@ static int topic_get(struct photon_bus *b, const char *name, size_t msg_size,
 					  type_name ? type_name : "", 64),
 			    photon__shown(n, sizeof(n), name, 64));
 		} else {
-			*out = photon__channel_ref(t->ch);
+			rc = restart_if_closed(b, t);
+			if (rc == PHOTON_OK)
+				*out = photon__channel_ref(t->ch);
 		}
 		pthread_mutex_unlock(&b->lock);
 		return rc;

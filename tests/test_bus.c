@@ -312,15 +312,45 @@ static void test_double_publisher(void **state)
 	/* Another topic has its own publisher. */
 	assert_rc(photon_bus_publisher(b, "u", &other), PHOTON_OK);
 
-	/* Closing is final: the topic cannot get a new publisher. */
+	/* The channel it held stays closed for good. */
 	photon_publisher_close(p1);
-	assert_rc(photon_bus_publisher(b, "t", &p2), PHOTON_CLOSED);
-	assert_null(p2);
-	expect_error_message();
+	assert_rc(photon_publisher_open(ch, &p2), PHOTON_CLOSED);
 	assert_int_equal(photon_channel_is_closed(ch), 1);
 
 	photon_publisher_close(other);
 	photon_channel_release(ch);
+	photon_bus_destroy(b);
+}
+
+/* A restarted producer reuses its topic's name: the old subscribers drain
+ * and see CLOSED, new ones follow the new publisher. */
+static void test_topic_restart(void **state)
+{
+	struct photon_bus *b = bus_new();
+	struct photon_publisher *p1, *p2;
+	struct photon_subscriber *old, *fresh;
+	uint64_t v = 1, x = 0;
+
+	(void)state;
+	assert_rc(photon_bus_publisher(b, "t", &p1), PHOTON_OK);
+	assert_rc(photon_bus_subscribe(b, "t", &old), PHOTON_OK);
+	assert_rc(photon_publish(p1, &v), PHOTON_OK);
+	photon_publisher_close(p1);
+	assert_rc(photon_bus_publisher(b, "t", &p2), PHOTON_OK);
+	assert_rc(photon_bus_subscribe(b, "t", &fresh), PHOTON_OK);
+	assert_int_equal(photon_bus_topic_count(b), 1);
+	v = 2;
+	assert_rc(photon_publish(p2, &v), PHOTON_OK);
+	assert_rc(photon_try_recv(old, &x), PHOTON_OK);
+	assert_int_equal(x, 1);
+	assert_rc(photon_try_recv(old, &x), PHOTON_CLOSED);
+	assert_rc(photon_try_recv(fresh, &x), PHOTON_OK);
+	assert_int_equal(x, 2);
+	/* Open, it is not replaced: a second publisher is still EBUSY. */
+	assert_rc(photon_bus_publisher(b, "t", &p1), PHOTON_EBUSY);
+	photon_subscriber_close(old);
+	photon_subscriber_close(fresh);
+	photon_publisher_close(p2);
 	photon_bus_destroy(b);
 }
 
@@ -667,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_same_channel_per_topic),
 		cmocka_unit_test(test_isolation),
 		cmocka_unit_test(test_double_publisher),
+		cmocka_unit_test(test_topic_restart),
 		cmocka_unit_test(test_subscribe_before_publisher),
 		cmocka_unit_test(test_channel_outlives_bus),
 		cmocka_unit_test(test_handles_outlive_bus),

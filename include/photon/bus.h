@@ -10,6 +10,12 @@
  * (photon_bus_topic) carry a size and a type name; reopening one with
  * another size or name is PHOTON_ETYPE.
  *
+ * A topic outlives its publisher: once the publisher closes the topic's
+ * channel, the next call that opens the topic (a restarted producer's
+ * photon_bus_publisher, a new subscriber) gets a fresh channel under the
+ * same name. Subscribers of the old one drain it and then see
+ * PHOTON_CLOSED; they resubscribe to follow the new publisher.
+ *
  * Thread contract: every call is thread-safe; the handles it returns follow
  * the usual one-thread-at-a-time rule. Handles and channel references keep
  * their topic's channel alive after photon_bus_destroy().
