@@ -22,7 +22,7 @@ int main(void)
 	struct quote q;
 	int rc;
 
-	rc = quote_channel_create(&ch, 1024); /* power of two >= 2 */
+	rc = quote_channel_create(&ch, 1024); /* >= 2; powers of two fastest */
 	if (rc != PHOTON_OK) {
 		fprintf(stderr, "create: %s: %s\n", photon_strerror(rc),
 			photon_last_error_message());

@@ -115,7 +115,8 @@ struct photon_opts {
 /*
  * Creates a lossy channel: publish never blocks and overwrites the oldest
  * slot; a reader that falls a whole ring behind gets PHOTON_LAGGED.
- * capacity: power of two >= 2; msg_size: 1 .. PHOTON_MSG_SIZE_MAX.
+ * capacity: any value >= 2 (powers of two index fastest); msg_size: 1 ..
+ * PHOTON_MSG_SIZE_MAX.
  * Returns PHOTON_OK, PHOTON_EINVAL or PHOTON_ENOMEM.
  */
 PHOTON_API int photon_channel_create(struct photon_channel **out,
