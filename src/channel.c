@@ -196,6 +196,7 @@ PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 		return rc;
 	}
 	photon__shared_init(ch->sh);
+	pthread_mutex_init(&ch->fd_lock, NULL);
 	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
 	live_add(ch);
 	*out = ch;
@@ -258,6 +259,7 @@ PHOTON_API void photon_channel_release(struct photon_channel *ch)
 		photon__shm_unmap(ch);
 	} else {
 		live_remove(ch);
+		pthread_mutex_destroy(&ch->fd_lock);
 		photon__gate_destroy(ch);
 		photon__ring_unmap(ch);
 		free(ch->sh);
@@ -509,6 +511,8 @@ PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 {
 	PHOTON__FETCH_ADD(&p->line->wake, 1, PHOTON__RELEASE); /* K1 */
 	photon__futex_wake(&p->line->wake, p->shm);
+	if (PHOTON__LOAD(&p->channel->nfds, PHOTON__RELAXED))
+		photon__fd_wake(p->channel);
 	/* Shared channels: a consumer killed while parked still counts in
 	 * `parked`, and would bring every publish here; reclaiming it takes
 	 * its count back (shm.c). */
@@ -523,6 +527,8 @@ void photon__wake_channel(struct photon_channel *ch)
 {
 	PHOTON__FETCH_ADD(&ch->sh->line.wake, 1, PHOTON__RELEASE); /* K1 */
 	photon__futex_wake(&ch->sh->line.wake, ch->shm);
+	if (PHOTON__LOAD(&ch->nfds, PHOTON__RELAXED))
+		photon__fd_wake(ch);
 }
 
 /*

@@ -3,6 +3,8 @@
 #ifndef PHOTON_INTERNAL_H
 #define PHOTON_INTERNAL_H
 
+#include <pthread.h>
+
 #include <photon/photon.h>
 
 #include "util.h"
@@ -146,6 +148,10 @@ struct photon_channel {
 	struct photon__atomic64 probed_ns[2]; /* publishers, consumers */
 	struct photon__shm_header *header;
 	int readonly; /* mapped for inspection only (photon-stat) */
+	/* In-process channels: readers with a descriptor (fd.c). */
+	pthread_mutex_t fd_lock;
+	struct photon__fd *fds;
+	struct photon__atomic64 nfds;
 	/* In-process channels: the list fork() walks (channel.c). */
 	struct photon_channel *live_prev, *live_next;
 	/* mem.c / shm.c: the mappings (munmap). In-process: the ring between
@@ -304,6 +310,14 @@ void photon__shm_idle(struct photon_subscriber *s);
 void photon__shm_idle_check(struct photon_subscriber *s);
 /* Releases a shared channel's mapping (the last reference). */
 void photon__shm_unmap(struct photon_channel *ch);
+
+/* fd.c: readers with a descriptor (photon_subscriber_fd). */
+/* A receive said EMPTY or CLOSED; the subscriber closes. */
+void photon__fd_empty(struct photon_subscriber *s);
+void photon__fd_closed(struct photon_subscriber *s);
+void photon__fd_close(struct photon_subscriber *s);
+/* photon__wake: disarm and signal the armed readers. */
+void photon__fd_wake(struct photon_channel *ch);
 
 /* wait.c */
 struct photon__waiter {

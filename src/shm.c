@@ -489,12 +489,14 @@ static struct photon_channel *channel_over(unsigned char *base,
 	ch->page_size = h->page_size;
 	ch->map_base = base;
 	ch->map_bytes = h->total_bytes;
+	pthread_mutex_init(&ch->fd_lock, NULL); /* unused: no descriptors */
 	PHOTON__STORE(&ch->refs, 1, PHOTON__RELAXED);
 	return ch;
 }
 
 void photon__shm_unmap(struct photon_channel *ch)
 {
+	pthread_mutex_destroy(&ch->fd_lock);
 	munmap(ch->map_base, ch->map_bytes);
 	free(ch->header);
 }

@@ -79,6 +79,7 @@ PHOTON_API void photon_subscriber_close(struct photon_subscriber *s)
 	if (!s)
 		return;
 	ch = s->channel;
+	photon__fd_close(s);
 	photon__gate_unregister(ch, s);
 	free(s->poll_buf);
 	free(s);
@@ -159,8 +160,10 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	const struct photon__atomic64 *stamp = photon__slot_stamp(
 	    photon__slot_at(s->slots, &s->index, s->stride, c));
 	uint64_t want = 2 * c + 2;
-	/* C2, pairs with C1: once closed is seen, every stamp is final. */
-	uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+	/* C2, pairs with C1: once closed is seen, every stamp is final. The
+	 * channel's own flag: an fd reader's `closed` always reads 1. */
+	uint64_t closed =
+	    PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
 	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
 	int lost = closed && s1 != want && lost_to_crash(s, c, s1);
 
@@ -186,15 +189,23 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 		}
 		/* The stamp ran ahead of the cursor: the next call resolves,
 		 * unless a crash means it never will. */
-		if (!lost)
+		if (!lost) {
+			if (s->fd)
+				photon__fd_empty(s);
 			return PHOTON_EMPTY;
+		}
 	}
 	if (lost) {
 		photon__set_pos(s, c + 1);
 		return lagged(s, c, c + 1);
 	}
-	if (s1 < want && closed)
+	if (s1 < want && closed) {
+		if (s->fd)
+			photon__fd_closed(s);
 		return PHOTON_CLOSED;
+	}
+	if (s->fd)
+		photon__fd_empty(s);
 	return PHOTON_EMPTY;
 }
 
@@ -217,7 +228,8 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 	if (!s || !out)
 		return PHOTON_EINVAL;
 	for (tries = 0; tries < LATEST_TRIES; tries++) {
-		uint64_t closed = PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+		uint64_t closed =
+		    PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
 		uint64_t head =
 		    PHOTON__LOAD(&s->line->cursor, PHOTON__ACQUIRE); /* R6 */
 		uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);

@@ -41,7 +41,13 @@ enum photon__test_point {
 	/* shm.c, photon__shm_probe_publishers: an entry of the publisher
 	 * table was read (pid and start), its liveness is checked next.
 	 * arg: channel. */
-	PHOTON__TP_PROBE_PUBLISHER
+	PHOTON__TP_PROBE_PUBLISHER,
+	/* fd.c: a reader with a descriptor found EMPTY and was disarmed; it
+	 * arms next (K0, barrier, re-check). arg: subscriber. */
+	PHOTON__TP_FD_ARMING,
+	/* fd.c: a reader was disarmed (by the publisher, or by itself); the
+	 * write to its descriptor comes next. arg: its private state. */
+	PHOTON__TP_FD_DISARMED
 };
 
 typedef void (*photon__test_hook_fn)(enum photon__test_point point, void *arg);

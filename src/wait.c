@@ -249,7 +249,7 @@ static int ready(struct photon_subscriber *s)
 	const struct photon__atomic64 *stamp = next_stamp(s, &want);
 
 	return PHOTON__LOAD(stamp, PHOTON__ACQUIRE) >= want ||
-	       PHOTON__LOAD(s->closed, PHOTON__ACQUIRE);
+	       PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
 }
 
 /* Sleeps while *word == w, at most *tsp (NULL: until woken). */

@@ -480,6 +480,7 @@ void test_poll()
 	auto [grc, grp] = ch.subscribe_group(2);
 	CHECK(prc == status::ok && src == status::ok && grc == status::ok);
 	CHECK(sub.position() == 0 && grp.position() == 0);
+	CHECK(sub.fd() >= 0 && sub.fd() == sub.fd() && grp.fd() >= 0);
 	for (std::uint64_t i = 0; i < 6; i++)
 		CHECK(pub.publish(quote(i)) == status::ok);
 

@@ -319,6 +319,21 @@ PHOTON_API uint64_t
 photon_subscriber_position(const struct photon_subscriber *s);
 
 /*
+ * Event loops: a file descriptor (owned by the handle, closed with it) that
+ * is readable (POLLIN, for poll/epoll/io_uring/libuv) whenever a message or
+ * the close waits for this reader after a receive returned PHOTON_EMPTY.
+ * The loop: wait for it, then receive (try_recv, poll) until PHOTON_EMPTY,
+ * then wait again; no other call. Armed from this call; any receive that
+ * returns EMPTY re-arms it; at most one stale readiness, cleared by the
+ * next EMPTY; after PHOTON_CLOSED it stays readable, like an end of file.
+ * The publisher pays nothing while no reader waits on a descriptor.
+ * In-process channels only: PHOTON_ENOTSUP for a shared channel, and where
+ * membarrier(PRIVATE_EXPEDITED) is unavailable. Returns the descriptor (the
+ * same one on every call) or a negative code.
+ */
+PHOTON_API int photon_subscriber_fd(struct photon_subscriber *s);
+
+/*
  * A handler of photon_poll: msg points at a private copy of the message
  * (msg_size bytes, never torn), valid during the call; seq is its sequence
  * number. Non-zero stops the poll after this message. It must not receive
@@ -384,6 +399,7 @@ PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g);
 PHOTON_API double photon_group_receive_ratio(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_pending(const struct photon_group *g);
 PHOTON_API uint64_t photon_group_position(const struct photon_group *g);
+PHOTON_API int photon_group_fd(struct photon_group *g);
 PHOTON_API long photon_group_poll(struct photon_group *g, photon_handler_fn fn,
 				  void *ctx, size_t limit);
 

@@ -373,6 +373,12 @@ template <class T> class subscriber
 	{
 		return photon_subscriber_position(s_);
 	}
+	// A descriptor for event loops (photon_subscriber_fd): >= 0, or a
+	// negative status. Owned by this handle.
+	int fd() noexcept
+	{
+		return photon_subscriber_fd(s_);
+	}
 	// Batch receive (photon_poll): f(const T &, std::uint64_t seq) for up
 	// to `limit` waiting messages, in order; f returns void, or true to
 	// stop. How many were handled, or a negative status (closed once
@@ -480,6 +486,10 @@ template <class T> class group
 	std::uint64_t position() const noexcept
 	{
 		return photon_group_position(g_);
+	}
+	int fd() noexcept
+	{
+		return photon_group_fd(g_);
 	}
 	// As subscriber::poll.
 	template <class F> long poll(F &&f, std::size_t limit) noexcept

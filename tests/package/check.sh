@@ -233,7 +233,8 @@ declare -A NODE=([libphotonring]="PHOTONRING_0.1 PHOTONRING_0.2"
 SINCE_0_1="photon__publish_commit photon__publish_room photon_set_error
 photon_wait_pause photon_shm_create photon_shm_open photon_shm_unlink
 photon_channel_abandoned photon_channel_reclaimed photon_subscriber_position
-photon_group_position photon_poll photon_group_poll photon__poll_buffer"
+photon_group_position photon_poll photon_group_poll photon__poll_buffer
+photon_subscriber_fd photon_group_fd"
 declare -A HEADERS=([libphotonring-metrics]="clock.h histogram.h export.h"
 	[libphotonring-topology]="topology.h")
 

@@ -114,6 +114,7 @@ struct photon_publisher {
 } PHOTON__ALIGNED(PHOTON_CACHE_LINE);
 
 struct photon__tracker; /* src/internal.h */
+struct photon__fd;	/* src/fd.c */
 
 /*
  * Private: a reader's state. The first line is written only by the reading
@@ -148,7 +149,8 @@ struct photon_subscriber {
 	int shm; /* the channel is in a named segment */
 	uint64_t idle_ns;
 	uint64_t idle_pos;
-	void *poll_buf; /* photon_poll's copy of a message above 1 KiB */
+	void *poll_buf;	       /* photon_poll's copy of a message above 1 KiB */
+	struct photon__fd *fd; /* photon_subscriber_fd's state (src/fd.c) */
 } PHOTON__ALIGNED(PHOTON__FALSE_SHARING_RANGE);
 
 /* Private: a group is one cursor for n logical consumers. */
