@@ -10,13 +10,13 @@
  * photon__wake, which disarms it and writes its eventfd.
  *
  *   reader, on EMPTY (miss path)          publisher (photon__wake)
- *   arm word even (disarmed)?             for each armed reader, under fd_lock:
- *     note one write owed; arm := odd       CAS arm odd -> even
- *     K0 parked += 1 (seq_cst)                parked -= 1
- *     K3 membarrier                           write(efd, 1)
+ *   writes owed > writes read? read(efd)  for each armed reader, under fd_lock:
+ *   arm word even (disarmed)?               CAS arm odd -> even
+ *     note one write owed; arm := odd         parked -= 1
+ *     K0 parked += 1 (seq_cst)                write(efd, 1)
+ *     K3 membarrier
  *     re-check the stamp: ready? disarm
  *       itself and write (as above)
- *   writes owed > writes read? read(efd)
  *
  * Every disarm (by the publisher or the reader itself) is followed by
  * exactly one write, and the reader re-arms only after it saw the disarm,
@@ -131,16 +131,24 @@ void photon__fd_empty(struct photon_subscriber *s)
 
 	if (f->eof)
 		return;
-	/* A disarm (publisher's or our own) owes one write. Read back what
-	 * has come before arming again, so a write made for this arming
-	 * stays readable. */
-	disarmed = !(PHOTON__LOAD(&f->arm, PHOTON__ACQUIRE) & 1);
-	if (disarmed)
-		f->owed++;
+	/* Read back the writes owed so far, then look at the arm word: a
+	 * disarm (the publisher's or our own) owes one write, and it comes
+	 * before its write, so any write just read is accounted for here
+	 * (looking first would let the read swallow the write of a disarm
+	 * not yet seen, and the reader would wait unarmed: verify/fd.pml).
+	 * Arming comes last, so a write made for this arming stays
+	 * readable. */
 	if (f->read < f->owed && read(f->efd, &n, sizeof(n)) == sizeof(n))
 		f->read += n;
-	if (disarmed)
+	disarmed = !(PHOTON__LOAD(&f->arm, PHOTON__ACQUIRE) & 1);
+	if (disarmed) {
+		f->owed++;
+		/* Its write has usually landed: read it now, or it would
+		 * cost one empty wake-up. */
+		if (read(f->efd, &n, sizeof(n)) == sizeof(n))
+			f->read += n;
 		arm(s, f);
+	}
 }
 
 /* A receive of an fd reader said CLOSED: readable from now on. */
