@@ -501,6 +501,13 @@ static void test_stall_timeout(void **state)
 	int rc;
 
 	(void)state;
+	/* Under qemu-user this test hangs now and then (runs 68 and 11 of
+	 * two hunts, the second on af92957, before the shared channels),
+	 * its threads running: its lockstep through sched_yield and a frozen
+	 * clock does not survive the emulator's scheduling. Natively it runs
+	 * in CI, under TSan and ASan too; the stall rule is model-checked
+	 * (bounded.pml). */
+	skip_if_emulated("the lockstep hangs under qemu-user now and then");
 	o.capacity = STALL_CAP;
 	o.msg_size = sizeof(uint64_t);
 	o.watermark = STALL_CAP - STALL_ROOM;
