@@ -15,7 +15,10 @@
  *
  *   market_data [--messages N] [--subscribers K] [--group N] [--gap-ns G]
  *               [--capacity C] [--pin] [--wait auto|spin|sleep]
- *               [--sleep-ns S]
+ *               [--sleep-ns S] [--oversubscribe]
+ *
+ * By default the layout fits the machine (see main); the options choose
+ * it by hand, and --oversubscribe runs every consumer whatever the CPUs.
  *
  * Exit status: 0 when every consumer saw its messages in order and the
  * counts add up, 1 when not, 2 on bad arguments or a failed setup.
@@ -65,6 +68,8 @@ struct config {
 	uint64_t sleep_ns;
 	int pin;
 	enum wait_mode wait;
+	int chosen;	   /* the layout came from the command line */
+	int oversubscribe; /* --oversubscribe: every consumer a thread */
 };
 
 /* What one consumer thread owns; written by it, read by main after join. */
@@ -72,7 +77,9 @@ struct consumer {
 	pthread_t thread;
 	unsigned index;
 	int is_group;
-	int cpu; /* -1: not pinned */
+	int cpu;    /* -1: not pinned */
+	int sleepy; /* sleeps when idle (no CPU of its own) */
+	uint64_t sleep_ns;
 	int failed;
 	struct photon_subscriber *sub;
 	struct photon_group *grp;
@@ -96,11 +103,11 @@ static struct config cfg = {
 	.wait = WAIT_AUTO,
 };
 
+static int sleep_chosen; /* --sleep-ns given */
 static struct photon_channel *channel;
 static struct photon_publisher *publisher;
 static atomic_uint ready; /* consumers subscribed and waiting */
 static unsigned nconsumers;
-static int sleepy; /* consumers sleep when idle (oversubscribed) */
 static double ns_per_tick = 1.0;
 static unsigned cpus[CPU_SETSIZE];
 static unsigned ncpus;
@@ -227,14 +234,14 @@ struct backoff {
 
 #define SPIN_POLLS 256
 
-static inline void backoff_wait(struct backoff *b)
+static inline void backoff_wait(struct backoff *b, int sleepy, uint64_t ns)
 {
 	if (!sleepy || b->polls < SPIN_POLLS) {
 		b->polls++;
 		cpu_relax();
 		return;
 	}
-	sleep_ns(cfg.sleep_ns);
+	sleep_ns(ns);
 }
 
 static void *consumer_main(void *arg)
@@ -295,7 +302,7 @@ static void *consumer_main(void *arg)
 			expect += k;
 			events++;
 		} else if (rc == PHOTON_EMPTY) {
-			backoff_wait(&bo);
+			backoff_wait(&bo, c->sleepy, c->sleep_ns);
 		} else if (rc == PHOTON_CLOSED) {
 			break;
 		} else {
@@ -440,26 +447,41 @@ static int report(struct consumer *c)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: market_data [--messages N] [--subscribers K] "
-		"[--group N] [--gap-ns G]\n"
-		"                   [--capacity C] [--pin] "
-		"[--wait auto|spin|sleep] [--sleep-ns S]\n"
-		"  --messages N     quotes to publish (2000000)\n"
-		"  --subscribers K  independent subscriber threads (3)\n"
-		"  --group N        members of the subscriber group, 0 for "
-		"none (4)\n"
-		"  --gap-ns G       pause between publishes, 0 for none "
-		"(1000)\n"
-		"  --capacity C     ring slots, a power of two (65536)\n"
-		"  --pin            pin the publisher to the first available "
-		"CPU and\n"
-		"                   the consumers round-robin to the others\n"
-		"  --wait MODE      idle consumers: spin, sleep, or auto "
-		"(spin when\n"
-		"                   every thread has a CPU of its own)\n"
-		"  --sleep-ns S     sleep of an idle consumer in sleep mode "
-		"(20000)\n");
+	fprintf(
+	    f,
+	    "usage: market_data [--messages N] [--subscribers K] "
+	    "[--group N] [--gap-ns G]\n"
+	    "                   [--capacity C] [--pin] "
+	    "[--wait auto|spin|sleep] [--sleep-ns S]\n"
+	    "                   [--oversubscribe]\n"
+	    "  By default the layout fits the machine: the publisher and "
+	    "one spinning\n"
+	    "  subscriber per CPU left (up to 3), pinned; the group of 4 "
+	    "spins on a CPU\n"
+	    "  of its own if one is left, else it sleeps when idle. "
+	    "--subscribers,\n"
+	    "  --group, --pin and --wait choose the layout by hand.\n"
+	    "  --oversubscribe  3 subscribers and a group of 4 whatever the "
+	    "CPUs: with\n"
+	    "                   fewer CPUs than threads they sleep when idle "
+	    "and their\n"
+	    "                   latency is OS wake-ups (microseconds), not the "
+	    "ring\n"
+	    "  --messages N     quotes to publish (2000000)\n"
+	    "  --subscribers K  independent subscriber threads (3)\n"
+	    "  --group N        members of the subscriber group, 0 for "
+	    "none (4)\n"
+	    "  --gap-ns G       pause between publishes, 0 for none "
+	    "(1000)\n"
+	    "  --capacity C     ring slots, a power of two (65536)\n"
+	    "  --pin            pin the publisher to the first available "
+	    "CPU and\n"
+	    "                   the consumers round-robin to the others\n"
+	    "  --wait MODE      idle consumers: spin, sleep, or auto "
+	    "(spin when\n"
+	    "                   every thread has a CPU of its own)\n"
+	    "  --sleep-ns S     sleep of an idle consumer in sleep mode "
+	    "(20000)\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -491,8 +513,13 @@ static int parse_args(int argc, char **argv)
 			exit(0);
 		} else if (!strcmp(a, "--pin")) {
 			cfg.pin = 1;
+			cfg.chosen = 1;
+			step = 1;
+		} else if (!strcmp(a, "--oversubscribe")) {
+			cfg.oversubscribe = 1;
 			step = 1;
 		} else if (!strcmp(a, "--wait") && v) {
+			cfg.chosen = 1;
 			if (!strcmp(v, "auto"))
 				cfg.wait = WAIT_AUTO;
 			else if (!strcmp(v, "spin"))
@@ -507,14 +534,17 @@ static int parse_args(int argc, char **argv)
 			cfg.messages = x;
 		} else if (!strcmp(a, "--subscribers") && x <= 64) {
 			cfg.subscribers = (unsigned)x;
+			cfg.chosen = 1;
 		} else if (!strcmp(a, "--group") && x <= 1024) {
 			cfg.group = (unsigned)x;
+			cfg.chosen = 1;
 		} else if (!strcmp(a, "--gap-ns") && x <= 1000000000u) {
 			cfg.gap_ns = x;
 		} else if (!strcmp(a, "--capacity")) {
 			cfg.capacity = x;
 		} else if (!strcmp(a, "--sleep-ns") && x <= 1000000000u) {
 			cfg.sleep_ns = x;
+			sleep_chosen = 1;
 		} else {
 			return -1;
 		}
@@ -530,15 +560,30 @@ int main(int argc, char **argv)
 	pthread_t pub_thread;
 	char model[256];
 	unsigned i;
-	int rc, ok = 1;
+	int rc, ok = 1, fit, group_cpu = 0, sleepy;
 
 	if (parse_args(argc, argv) != 0) {
 		usage(stderr);
 		return 2;
 	}
 	available_cpus();
+	/*
+	 * The layout. By default it fits the machine: the publisher and one
+	 * spinning subscriber per CPU left (up to 3), pinned, so the numbers
+	 * are the ring's; the group spins on a CPU of its own if one is
+	 * left, else it sleeps when idle. Options choose it by hand, and
+	 * --oversubscribe keeps every consumer whatever the CPUs.
+	 */
+	fit = !cfg.chosen && !cfg.oversubscribe && ncpus >= 2;
+	if (fit) {
+		cfg.pin = 1;
+		cfg.subscribers = ncpus - 1 < 3 ? ncpus - 1 : 3;
+		group_cpu = ncpus - 1 > cfg.subscribers;
+	}
 	nconsumers = cfg.subscribers + (cfg.group ? 1 : 0);
-	if (cfg.wait == WAIT_AUTO)
+	if (fit)
+		sleepy = cfg.group && !group_cpu; /* the group only */
+	else if (cfg.wait == WAIT_AUTO)
 		sleepy = nconsumers + 1 > ncpus;
 	else
 		sleepy = cfg.wait == WAIT_SLEEP;
@@ -568,14 +613,35 @@ int main(int argc, char **argv)
 		printf("a group of %u", cfg.group);
 	else
 		printf("no group");
-	printf(", idle wait %s%s, %s\n", sleepy ? "sleep" : "spin",
-	       cfg.wait == WAIT_AUTO ? " (auto)" : "",
-	       cfg.pin ? "pinned" : "unpinned");
-
-	if (sleepy)
-		printf("note:      idle consumers sleep after a short spin, so "
-		       "latency includes OS\n           wake-ups; a CPU per "
-		       "thread and --pin measure the ring itself\n");
+	if (fit) {
+		printf(", fitted to %u CPUs (--oversubscribe: every "
+		       "consumer a thread)\n",
+		       ncpus);
+		printf("layout:    publisher on CPU %u; subscriber%s spinning, "
+		       "one per CPU left, pinned",
+		       cpus[0], cfg.subscribers == 1 ? "" : "s");
+		if (cfg.group)
+			printf(group_cpu
+				   ? "; the group spinning on CPU %u\n"
+				   : "; the group sleeps when idle (no "
+				     "CPU left for it),\n           1 ms at "
+				     "a time: its latency is that sleep, the "
+				     "subscribers' the ring's\n",
+			       cpus[1 + cfg.subscribers]);
+		else
+			printf("\n");
+	} else {
+		printf(", idle wait %s%s, %s\n", sleepy ? "sleep" : "spin",
+		       cfg.wait == WAIT_AUTO ? " (auto)" : "",
+		       cfg.pin ? "pinned" : "unpinned");
+	}
+	if (!fit && sleepy)
+		printf("note:      %s threads on %u CPUs: idle consumers "
+		       "sleep after a short spin,\n           so latency is "
+		       "OS wake-ups (microseconds), not the ring; the\n"
+		       "           default layout (no --oversubscribe) gives "
+		       "each spinning reader a CPU\n",
+		       cfg.oversubscribe ? "oversubscribed:" : "more", ncpus);
 
 	rc = quote_channel_create(&channel, cfg.capacity);
 	if (rc == PHOTON_OK)
@@ -599,9 +665,19 @@ int main(int argc, char **argv)
 		c->index = i;
 		c->is_group = i == cfg.subscribers;
 		c->cpu = -1;
-		if (cfg.pin)
+		c->sleepy = sleepy;
+		c->sleep_ns = cfg.sleep_ns;
+		if (fit) { /* a CPU each; the group one only if left */
+			c->sleepy = c->is_group && !group_cpu;
+			if (!c->sleepy)
+				c->cpu = (int)cpus[1 + i];
+			else if (!sleep_chosen) /* wake seldom: the pinned */
+				c->sleep_ns =
+				    1000000; /* threads keep their CPUs */
+		} else if (cfg.pin) {
 			c->cpu = (int)(ncpus > 1 ? cpus[1 + i % (ncpus - 1)]
 						 : cpus[0]);
+		}
 		c->lat = malloc(cfg.messages * sizeof(*c->lat));
 		if (!c->lat) {
 			fprintf(stderr, "market_data: out of memory\n");

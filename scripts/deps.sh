@@ -25,6 +25,9 @@ photon_require_packages() {
 # (libseccomp: test_park_fallback makes membarrier fail with a filter).
 PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev libseccomp-dev
 	libbenchmark-dev libnuma-dev libhwloc-dev)
+# What the demo needs (scripts/demo.sh: the library and one example).
+PHOTON_DEMO_PACKAGES=(build-essential cmake pkg-config libnuma-dev
+	libhwloc-dev)
 # What the full check adds: the second compiler for the header test and the
 # formatter CI runs.
 PHOTON_CHECK_PACKAGES=(clang clang-format)

@@ -329,23 +329,23 @@ static void test_topic_restart(void **state)
 	struct photon_bus *b = bus_new();
 	struct photon_publisher *p1, *p2;
 	struct photon_subscriber *old, *fresh;
-	uint64_t v = 1, x = 0;
+	uint64_t v[MSG / 8] = { 1 }, x[MSG / 8] = { 0 };
 
 	(void)state;
 	assert_rc(photon_bus_publisher(b, "t", &p1), PHOTON_OK);
 	assert_rc(photon_bus_subscribe(b, "t", &old), PHOTON_OK);
-	assert_rc(photon_publish(p1, &v), PHOTON_OK);
+	assert_rc(photon_publish(p1, v), PHOTON_OK);
 	photon_publisher_close(p1);
 	assert_rc(photon_bus_publisher(b, "t", &p2), PHOTON_OK);
 	assert_rc(photon_bus_subscribe(b, "t", &fresh), PHOTON_OK);
 	assert_int_equal(photon_bus_topic_count(b), 1);
-	v = 2;
-	assert_rc(photon_publish(p2, &v), PHOTON_OK);
-	assert_rc(photon_try_recv(old, &x), PHOTON_OK);
-	assert_int_equal(x, 1);
-	assert_rc(photon_try_recv(old, &x), PHOTON_CLOSED);
-	assert_rc(photon_try_recv(fresh, &x), PHOTON_OK);
-	assert_int_equal(x, 2);
+	v[0] = 2;
+	assert_rc(photon_publish(p2, v), PHOTON_OK);
+	assert_rc(photon_try_recv(old, x), PHOTON_OK);
+	assert_int_equal(x[0], 1);
+	assert_rc(photon_try_recv(old, x), PHOTON_CLOSED);
+	assert_rc(photon_try_recv(fresh, x), PHOTON_OK);
+	assert_int_equal(x[0], 2);
 	/* Open, it is not replaced: a second publisher is still EBUSY. */
 	assert_rc(photon_bus_publisher(b, "t", &p1), PHOTON_EBUSY);
 	photon_subscriber_close(old);
