@@ -636,12 +636,12 @@ int main(int argc, char **argv)
 		       cfg.pin ? "pinned" : "unpinned");
 	}
 	if (!fit && sleepy)
-		printf("note:      %s threads on %u CPUs: idle consumers "
+		printf("note:      %u threads on %u CPUs: idle consumers "
 		       "sleep after a short spin,\n           so latency is "
 		       "OS wake-ups (microseconds), not the ring; the\n"
 		       "           default layout (no --oversubscribe) gives "
 		       "each spinning reader a CPU\n",
-		       cfg.oversubscribe ? "oversubscribed:" : "more", ncpus);
+		       nconsumers + 1, ncpus);
 
 	rc = quote_channel_create(&channel, cfg.capacity);
 	if (rc == PHOTON_OK)
