@@ -131,17 +131,26 @@ MODE empty(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
  * message or once per batch. */
 #define BATCH 64
 
+/* Publishes i .. i + k - 1, k = BATCH or what is left; returns k. */
+static inline uint64_t publish_batch(struct photon_publisher *p, uint64_t i,
+				     uint64_t n)
+{
+	uint64_t k = n - i < BATCH ? n - i : BATCH, j;
+
+	for (j = 0; j < k; j++) {
+		uint64_t m = i + j;
+
+		u64_publish(p, &m);
+	}
+	return k;
+}
+
 MODE batch(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
 {
 	uint64_t bad = 0, i, j, k;
 
 	for (i = 0; i < n; i += k) {
-		k = n - i < BATCH ? n - i : BATCH;
-		for (j = 0; j < k; j++) {
-			uint64_t m = i + j;
-
-			u64_publish(p, &m);
-		}
+		k = publish_batch(p, i, n);
 		for (j = 0; j < k; j++) {
 			uint64_t v = 0;
 
@@ -161,15 +170,10 @@ static int check_seq(void *ctx, const uint64_t *v, uint64_t seq)
 
 MODE poll(struct photon_publisher *p, struct photon_subscriber *s, uint64_t n)
 {
-	uint64_t bad = 0, i, j, k;
+	uint64_t bad = 0, i, k;
 
 	for (i = 0; i < n; i += k) {
-		k = n - i < BATCH ? n - i : BATCH;
-		for (j = 0; j < k; j++) {
-			uint64_t m = i + j;
-
-			u64_publish(p, &m);
-		}
+		k = publish_batch(p, i, n);
 		bad += u64_poll(s, check_seq, &bad, BATCH) != (long)k;
 	}
 	return bad;
