@@ -61,7 +61,7 @@ namespace photon
 {
 
 // The C status codes, scoped.
-enum class status : int {
+enum class [[nodiscard]] status : int {
 	ok = PHOTON_OK,
 	empty = PHOTON_EMPTY,
 	lagged = PHOTON_LAGGED,
