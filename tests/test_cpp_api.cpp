@@ -5,6 +5,7 @@
 // shared channel opened twice.
 #include <photon/photon.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -506,6 +507,34 @@ void test_poll()
 	CHECK(sub.poll([](const Quote &, std::uint64_t) {}, 10) ==
 	      PHOTON_CLOSED);
 }
+// recv_for / recv_until: empty when the time runs out (out untouched),
+// ok for a waiting message, closed at the end; any clock for recv_until.
+void test_timed()
+{
+	using namespace std::chrono_literals;
+	auto [rc, ch] = photon::channel<Quote>::create(16);
+	CHECK(rc == status::ok && ch);
+	auto [prc, pub] = ch.open_publisher();
+	auto [src, sub] = ch.subscribe();
+	auto [grc, grp] = ch.subscribe_group(3);
+	CHECK(prc == status::ok && src == status::ok && grc == status::ok);
+	Quote q{ 1.0, 2.0, 7 };
+	CHECK(sub.recv_for(q, 0ms) == status::empty && q.id == 7);
+	CHECK(sub.recv_for(q, 1ms) == status::empty && q.id == 7);
+	CHECK(sub.recv_until(q, std::chrono::steady_clock::now() + 1ms) ==
+	      status::empty);
+	CHECK(sub.recv_until(q, std::chrono::system_clock::now() - 1s) ==
+	      status::empty);
+	CHECK(grp.recv_for(q, 1ms) == status::empty);
+	CHECK(pub.publish(quote(9)) == status::ok);
+	CHECK(sub.recv_for(q, 10s) == status::ok && q.id == 9);
+	CHECK(grp.recv_until(q, std::chrono::steady_clock::now() + 10s) ==
+		  status::ok &&
+	      q.id == 9);
+	pub.close();
+	CHECK(sub.recv_for(q, 10s) == status::closed);
+	CHECK(grp.recv_for(q, 10s) == status::closed);
+}
 } // namespace
 
 int main()
@@ -521,6 +550,7 @@ int main()
 	test_topology();
 	test_shm();
 	test_poll();
+	test_timed();
 	std::printf("test_cpp_api: %s (%d failures)\n",
 		    failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;

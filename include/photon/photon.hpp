@@ -49,6 +49,7 @@
 
 #include <photon/photon.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -201,6 +202,42 @@ int poll_call(void *ctx, const void *msg, std::uint64_t seq) noexcept
 	}
 }
 
+// A receive with a deadline of CLOCK_MONOTONIC ns (steady_clock's epoch on
+// Linux; other clocks are converted through their distance from now).
+template <class T>
+status recv_deadline(photon_subscriber *s, T &out, std::uint64_t deadline_ns,
+		     const photon_wait *w) noexcept
+{
+	unsigned char tmp[sizeof(T)];
+	int rc;
+
+	if (!s)
+		return status::einval;
+	rc = photon_recv_deadline(s, tmp, w, deadline_ns);
+	if (rc == PHOTON_OK)
+		std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+	return st(rc);
+}
+
+template <class Rep, class Period>
+std::uint64_t deadline_in(std::chrono::duration<Rep, Period> d) noexcept
+{
+	const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d);
+	const std::uint64_t now = photon_monotonic_ns();
+
+	if (ns.count() <= 0)
+		return now;
+	return static_cast<std::uint64_t>(ns.count()) > UINT64_MAX - now
+		   ? UINT64_MAX
+		   : now + static_cast<std::uint64_t>(ns.count());
+}
+
+template <class Clock, class Duration>
+std::uint64_t deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept
+{
+	return deadline_in(t - Clock::now());
+}
+
 template <class T, class F>
 long poll(photon_subscriber *s, F &f, std::size_t limit) noexcept
 {
@@ -339,6 +376,22 @@ template <class T> class subscriber
 			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
 		return detail::st(rc);
 	}
+	// Waits at most d, or until t: ok, closed, or empty when the time
+	// ran out (out untouched).
+	template <class Rep, class Period>
+	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
+			const photon_wait *w = nullptr) noexcept
+	{
+		return detail::recv_deadline(s_, out, detail::deadline_in(d),
+					     w);
+	}
+	template <class Clock, class Duration>
+	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
+			  const photon_wait *w = nullptr) noexcept
+	{
+		return detail::recv_deadline(s_, out, detail::deadline_at(t),
+					     w);
+	}
 	recv_result<T> recv(const photon_wait *w = nullptr) noexcept
 	{
 		return detail::receive<T>(
@@ -476,6 +529,21 @@ template <class T> class group
 		if (rc == PHOTON_OK)
 			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
 		return detail::st(rc);
+	}
+	// As subscriber::recv_for and recv_until.
+	template <class Rep, class Period>
+	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
+			const photon_wait *w = nullptr) noexcept
+	{
+		return detail::recv_deadline(sub(), out, detail::deadline_in(d),
+					     w);
+	}
+	template <class Clock, class Duration>
+	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
+			  const photon_wait *w = nullptr) noexcept
+	{
+		return detail::recv_deadline(sub(), out, detail::deadline_at(t),
+					     w);
 	}
 
 	std::size_t size() const noexcept
