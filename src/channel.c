@@ -502,17 +502,10 @@ PHOTON_API void photon_publisher_close(struct photon_publisher *p)
 	photon_channel_release(ch);
 }
 
-/*
- * Futex wake of parked readers (PHOTON_WAIT_PARK): bump the word they sleep
- * on, then wake them all. K1: the bump is a release RMW after W4/W5, so a
- * reader that sees the new word also sees the stamp; pairs with K2.
- */
+/* The publisher's P2 saw a parked reader (or it closes): wake them all. */
 PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 {
-	PHOTON__FETCH_ADD(&p->line->wake, 1, PHOTON__RELEASE); /* K1 */
-	photon__futex_wake(&p->line->wake, p->shm);
-	if (PHOTON__LOAD(&p->channel->nfds, PHOTON__RELAXED))
-		photon__fd_wake(p->channel);
+	photon__wake_channel(p->channel);
 	/* Shared channels: a consumer killed while parked still counts in
 	 * `parked`, and would bring every publish here; reclaiming it takes
 	 * its count back (shm.c). */
@@ -523,6 +516,12 @@ PHOTON_API PHOTON__COLD void photon__wake(struct photon_publisher *p)
 	}
 }
 
+/*
+ * Wakes the readers parked on ch (PHOTON_WAIT_PARK): bump the word they
+ * sleep on, then wake them all; then the armed fd readers. K1: the bump is
+ * a release RMW after W4/W5, so a reader that sees the new word also sees
+ * the stamp; pairs with K2.
+ */
 void photon__wake_channel(struct photon_channel *ch)
 {
 	PHOTON__FETCH_ADD(&ch->sh->line.wake, 1, PHOTON__RELEASE); /* K1 */

@@ -34,11 +34,9 @@
  * another process, where this process's eventfd does not exist.
  */
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -57,20 +55,6 @@ struct photon__fd {
 	struct photon__fd *prev;
 };
 
-static int membarrier_private(void)
-{
-	static int registered = -1;
-	int r = __atomic_load_n(&registered, __ATOMIC_ACQUIRE);
-
-	if (r < 0) {
-		r = syscall(SYS_membarrier,
-			    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0,
-			    0) == 0;
-		__atomic_store_n(&registered, r, __ATOMIC_RELEASE);
-	}
-	return r;
-}
-
 /* The disarm half, by whoever wins the CAS: one write follows. */
 static int disarm(struct photon_channel *ch, struct photon__fd *f)
 {
@@ -86,17 +70,6 @@ static int disarm(struct photon_channel *ch, struct photon__fd *f)
 	return 1;
 }
 
-/* Something to read: the next slot was written (or reused), or closed. */
-static int ready(struct photon_subscriber *s)
-{
-	uint64_t c = PHOTON__LOAD(&s->pos, PHOTON__RELAXED);
-	const struct photon__atomic64 *stamp = photon__slot_stamp(
-	    photon__slot_at(s->slots, &s->index, s->stride, c));
-
-	return PHOTON__LOAD(stamp, PHOTON__ACQUIRE) >= 2 * c + 2 ||
-	       PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
-}
-
 /* Arms a disarmed reader: K0, K3, then the re-check. */
 static void arm(struct photon_subscriber *s, struct photon__fd *f)
 {
@@ -110,9 +83,7 @@ static void arm(struct photon_subscriber *s, struct photon__fd *f)
 	/* K3. Without it the publisher's P2 may miss K0: then this reader
 	 * cannot rely on being woken, so it makes itself readable (the loop
 	 * turns into polling, never into a lost message). */
-	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) !=
-		0 ||
-	    ready(s)) {
+	if (photon__park_barrier(s) != 0 || photon__reader_ready(s)) {
 		/* Readable now; the next EMPTY sees the disarm and reads
 		 * the write back. */
 		pthread_mutex_lock(&ch->fd_lock);
@@ -216,7 +187,7 @@ PHOTON_API int photon_subscriber_fd(struct photon_subscriber *s)
 				    "another process, which cannot write this "
 				    "process's descriptor: poll with a timed "
 				    "receive instead");
-	if (!membarrier_private())
+	if (!photon__membarrier_private_ok())
 		return photon__fail(PHOTON_ENOTSUP,
 				    "photon_subscriber_fd needs "
 				    "membarrier(PRIVATE_EXPEDITED), which this "

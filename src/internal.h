@@ -332,6 +332,14 @@ void photon__waiter_pause(struct photon__waiter *wt);
 /* Wakes every thread parked on a futex word; shared: a word in a segment
  * (no FUTEX_PRIVATE_FLAG). */
 void photon__futex_wake(struct photon__atomic32 *word, int shared);
+/* 1 when this process is registered for membarrier(PRIVATE_EXPEDITED). */
+int photon__membarrier_private_ok(void);
+/* K3 for a parking reader (or an arming fd reader): 0 when the barrier ran
+ * and the Dekker argument holds; otherwise the reader must not rely on a
+ * wake-up. */
+int photon__park_barrier(const struct photon_subscriber *s);
+/* Something for the reader: its next slot written (or reused), or closed. */
+int photon__reader_ready(struct photon_subscriber *s);
 /* Registers this process for MEMBARRIER_CMD_GLOBAL_EXPEDITED; 0 if not. */
 int photon__membarrier_register_global(void);
 

@@ -67,21 +67,32 @@ uint64_t photon__fnv1a(const void *p, size_t n)
  * /proc/PID/stat: the state letter and the start time. 0, or -1 when there
  * is no such process (or it cannot be read).
  */
-static int read_stat(uint64_t pid, char *state, uint64_t *start)
+/*
+ * Opens /proc/PID/<what>, relative to a descriptor of /proc and never by
+ * the path "/proc/PID": qemu-user answers a process's reads of its own
+ * /proc/PID/stat with a start time of its making, which other processes
+ * do not see. -1 when it cannot.
+ */
+static int proc_open(uint64_t pid, const char *what, int flags)
 {
-	char path[48], buf[1024], *p, *end;
-	ssize_t n;
-	int fd, procfd, field;
+	char path[64];
+	int procfd, fd;
 
-	/* Relative to a descriptor of /proc, never "/proc/self": qemu-user
-	 * answers a process's reads of its own /proc/PID/stat with a start
-	 * time of its making, which other processes do not see. */
-	snprintf(path, sizeof(path), "%llu/stat", (unsigned long long)pid);
+	snprintf(path, sizeof(path), "%llu/%s", (unsigned long long)pid, what);
 	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return -1;
-	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	fd = openat(procfd, path, flags | O_RDONLY | O_CLOEXEC);
 	close(procfd);
+	return fd;
+}
+
+static int read_stat(uint64_t pid, char *state, uint64_t *start)
+{
+	char buf[1024], *p, *end;
+	ssize_t n;
+	int fd = proc_open(pid, "stat", 0), field;
+
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -109,17 +120,10 @@ static int read_stat(uint64_t pid, char *state, uint64_t *start)
 /* Threads of process pid that /proc lists (its leader included). */
 static int thread_count(uint64_t pid)
 {
-	char path[48];
+	int fd = proc_open(pid, "task", O_DIRECTORY), n = 0;
 	struct dirent *e;
 	DIR *d;
-	int fd, n = 0, procfd;
 
-	snprintf(path, sizeof(path), "%llu/task", (unsigned long long)pid);
-	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return 0;
-	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	close(procfd);
 	if (fd < 0)
 		return 0;
 	d = fdopendir(fd);

@@ -214,11 +214,16 @@ void photon__futex_wake(struct photon__atomic32 *word, int shared)
  * slices. A shared channel needs the global barrier, and every publisher's
  * process registered for it (they all set park_unsafe otherwise).
  */
-static int park_barrier(const struct photon_subscriber *s)
+int photon__membarrier_private_ok(void)
+{
+	pthread_once(&membarrier_once, membarrier_register);
+	return membarrier_ok;
+}
+
+int photon__park_barrier(const struct photon_subscriber *s)
 {
 	if (!s->shm) {
-		pthread_once(&membarrier_once, membarrier_register);
-		return membarrier_ok
+		return photon__membarrier_private_ok()
 			   ? (int)syscall(SYS_membarrier,
 					  MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0,
 					  0)
@@ -243,7 +248,7 @@ static const struct photon__atomic64 *next_stamp(struct photon_subscriber *s,
 }
 
 /* Something to do: the next slot was written (or reused), or closed. */
-static int ready(struct photon_subscriber *s)
+int photon__reader_ready(struct photon_subscriber *s)
 {
 	uint64_t want;
 	const struct photon__atomic64 *stamp = next_stamp(s, &want);
@@ -281,12 +286,12 @@ static void park(struct photon_subscriber *s, uint64_t deadline)
 		PHOTON__STORE(&s->tracker->parked, 1, PHOTON__RELAXED);
 	/* K3. If it fails (ENOMEM, a seccomp filter) the Dekker argument is
 	 * void: sleep in bounded slices, as without membarrier at all. */
-	if (park_barrier(s) != 0)
+	if (photon__park_barrier(s) != 0)
 		slice = FALLBACK_PARK_NS;
 	else if (s->shm) /* the liveness probe runs between slices */
 		slice = SHM_PARK_NS;
 	w = PHOTON__LOAD(&line->wake, PHOTON__ACQUIRE); /* K2 */
-	if (!ready(s)) {
+	if (!photon__reader_ready(s)) {
 		if (deadline) {
 			uint64_t now = photon__now_ns();
 			uint64_t left = deadline > now ? deadline - now : 1;
