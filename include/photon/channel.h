@@ -105,10 +105,10 @@ struct photon_opts {
  * cache lines. The hot paths derive it from n rather than loading it, so for
  * the typed wrappers it is a constant and the slot index a shift.
  */
-#define PHOTON_SLOT_STRIDE(n)                                              \
-	(((uint64_t)PHOTON_SLOT_PAYLOAD_OFFSET + (n) + PHOTON_CACHE_LINE - \
-	  1) &                                                             \
-	 ~(uint64_t)(PHOTON_CACHE_LINE - 1))
+#define PHOTON_SLOT_STRIDE(n)                                        \
+	((PHOTON__CAST(uint64_t, PHOTON_SLOT_PAYLOAD_OFFSET) + (n) + \
+	  PHOTON_CACHE_LINE - 1) &                                   \
+	 ~PHOTON__CAST(uint64_t, PHOTON_CACHE_LINE - 1))
 
 /* ---- channels ---- */
 

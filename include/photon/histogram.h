@@ -56,8 +56,9 @@ PHOTON__STATIC_ASSERT(sizeof(struct photon_histogram) == 64,
 
 /* Bytes photon_histogram_init() needs for sig_bits b in range (a constant
  * expression, for static buffers). */
-#define PHOTON_HISTOGRAM_BYTES(b) \
-	(sizeof(struct photon_histogram) + ((size_t)(65 - (b)) << (b)) * 8)
+#define PHOTON_HISTOGRAM_BYTES(b)          \
+	(sizeof(struct photon_histogram) + \
+	 (PHOTON__CAST(size_t, 65 - (b)) << (b)) * 8)
 
 /* The same as a function: 0 means the default; 0 when out of range. */
 PHOTON_API size_t photon_histogram_size(unsigned sig_bits);
@@ -87,9 +88,11 @@ PHOTON_API void photon_histogram_destroy(struct photon_histogram *h);
  * is 0 below 2^(b+1) and the bit length of v minus b - 1 above. */
 PHOTON__INLINE size_t photon__histogram_index(uint64_t v, unsigned b)
 {
-	unsigned shift = (unsigned)(63 - __builtin_clzll(v | (1ull << b))) - b;
+	unsigned shift =
+	    PHOTON__CAST(unsigned, 63 - __builtin_clzll(v | (1ull << b))) - b;
 
-	return ((size_t)shift << b) + (size_t)(v >> shift);
+	return (PHOTON__CAST(size_t, shift) << b) +
+	       PHOTON__CAST(size_t, v >> shift);
 }
 
 /*

@@ -186,11 +186,12 @@ messages, not sizeof(" #T ") = %zu",                                           \
 		/* Up to 1 KiB on the stack, above it the handle's buffer. */  \
 		unsigned char tmp_[sizeof(T) <= 1024 ? sizeof(T) : 1]          \
 		    __attribute__((aligned(__alignof__(T))));                  \
-		T *buf_ = (T *)(void *)tmp_;                                   \
+		T *buf_ = PHOTON__CAST(T *, PHOTON__CAST(void *, tmp_));       \
 		long r_;                                                       \
 		if (!PHOTON__TYPED_OK(s, fn, T))                               \
 			return PHOTON_EINVAL;                                  \
-		if (sizeof(T) > 1024 && !(buf_ = (T *)photon__poll_buffer(s))) \
+		if (sizeof(T) > 1024 &&                                        \
+		    !(buf_ = PHOTON__CAST(T *, photon__poll_buffer(s))))       \
 			return PHOTON_ENOMEM;                                  \
 		PHOTON__POLL_LOOP(s, buf_, sizeof(T), limit, r_,               \
 				  PHOTON__POLL_CALL);                          \

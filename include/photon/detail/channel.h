@@ -215,9 +215,11 @@ PHOTON_API int photon__subscriber_miss(struct photon_subscriber *s);
 PHOTON__INLINE void photon__slot_write(unsigned char *slot, const void *msg,
 				       size_t n, uint64_t s)
 {
-	struct photon__atomic64 *stamp = (struct photon__atomic64 *)slot;
-	uint64_t *w = (uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
-	const unsigned char *src = (const unsigned char *)msg;
+	struct photon__atomic64 *stamp =
+	    PHOTON__PUN(struct photon__atomic64 *, slot);
+	uint64_t *w =
+	    PHOTON__PUN(uint64_t *, slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+	const unsigned char *src = PHOTON__CAST(const unsigned char *, msg);
 	size_t i, words = n / 8, tail = n % 8;
 
 	PHOTON__STORE(stamp, 2 * s + 1, PHOTON__RELAXED); /* W1 */
@@ -246,8 +248,8 @@ PHOTON__INLINE void photon__slot_read(const unsigned char *slot, void *out,
 				      size_t n)
 {
 	const uint64_t *w =
-	    (const uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
-	unsigned char *dst = (unsigned char *)out;
+	    PHOTON__PUN(const uint64_t *, slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+	unsigned char *dst = PHOTON__CAST(unsigned char *, out);
 	size_t i, words = n / 8, tail = n % 8;
 
 #pragma GCC unroll 16
@@ -270,9 +272,12 @@ PHOTON__INLINE uint64_t photon__slot_index(const struct photon__ring_index *r,
 	if (PHOTON__LIKELY(r->mask != 0))
 		return s & r->mask;
 	low = r->magic * s; /* mod 2^128 */
-	prod_lo = (photon__u128)(uint64_t)low * r->capacity;
-	prod_hi = (photon__u128)(uint64_t)(low >> 64) * r->capacity;
-	return (uint64_t)((prod_hi + (prod_lo >> 64)) >> 64);
+	prod_lo = PHOTON__CAST(photon__u128, PHOTON__CAST(uint64_t, low)) *
+		  r->capacity;
+	prod_hi =
+	    PHOTON__CAST(photon__u128, PHOTON__CAST(uint64_t, low >> 64)) *
+	    r->capacity;
+	return PHOTON__CAST(uint64_t, (prod_hi + (prod_lo >> 64)) >> 64);
 }
 
 /* The slot of sequence s in a ring of `stride`-byte slots. */
@@ -287,7 +292,8 @@ photon__slot_at(unsigned char *slots, const struct photon__ring_index *r,
 PHOTON__INLINE struct photon__atomic64 *
 photon__slot_stamp(const unsigned char *slot)
 {
-	return (struct photon__atomic64 *)(uintptr_t)slot;
+	return PHOTON__PUN(struct photon__atomic64 *,
+			   PHOTON__PUN(uintptr_t, slot));
 }
 
 /*
@@ -361,7 +367,7 @@ PHOTON__INLINE int photon__publish_n(struct photon_publisher *p,
 		struct photon__room r = photon__publish_room(p, wait);
 
 		if (!r.slot)
-			return (int)r.seq;
+			return PHOTON__CAST(int, r.seq);
 		if (p->mpmc) {
 			photon__slot_write(r.slot, msg, n, r.seq); /* W1..W4 */
 			photon__publish_commit(p);		   /* W5 */
@@ -443,7 +449,7 @@ PHOTON_API void *photon__poll_buffer(struct photon_subscriber *s);
 		uint64_t from_ = c_;                                           \
 		long done_ = 0;                                                \
 		int end_ = 0;                                                  \
-		while (!end_ && (size_t)done_ < (limit)) {                     \
+		while (!end_ && PHOTON__CAST(size_t, done_) < (limit)) {       \
 			const unsigned char *slot_ =                           \
 			    photon__slot_at((sub)->slots, &(sub)->index,       \
 					    PHOTON_SLOT_STRIDE(n), c_);        \
