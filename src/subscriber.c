@@ -212,6 +212,23 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 /* Attempts of photon_latest before it gives up with EMPTY. */
 #define LATEST_TRIES 8
 
+/* photon_latest found nothing: EMPTY or CLOSED, with what any receive does
+ * then (a descriptor re-armed or left readable, a shared channel's idle
+ * check). */
+static int latest_none(struct photon_subscriber *s, uint64_t closed)
+{
+	if (closed) {
+		if (s->fd)
+			photon__fd_closed(s);
+		return PHOTON_CLOSED;
+	}
+	if (s->shm)
+		photon__shm_idle(s);
+	if (s->fd)
+		photon__fd_empty(s);
+	return PHOTON_EMPTY;
+}
+
 /*
  * The newest message is normally in the cursor's slot. When a later lap has
  * already completed there, that later message is newer still and is
@@ -236,11 +253,8 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		const unsigned char *slot;
 		uint64_t s1, seq;
 
-		if (head == PHOTON__NONE || head < c) {
-			if (!closed && s->shm)
-				photon__shm_idle(s);
-			return closed ? PHOTON_CLOSED : PHOTON_EMPTY;
-		}
+		if (head == PHOTON__NONE || head < c)
+			return latest_none(s, closed);
 		slot = photon__slot_at(s->slots, &s->index, s->stride, head);
 		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
 		s1 = PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__ACQUIRE);
@@ -255,9 +269,7 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		photon__set_pos(s, seq + 1); /* R5 */
 		return PHOTON_OK;
 	}
-	if (s->shm)
-		photon__shm_idle(s);
-	return PHOTON_EMPTY;
+	return latest_none(s, 0);
 }
 
 PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s)

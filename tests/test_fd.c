@@ -129,6 +129,35 @@ static void test_waiting_and_inline(void **state)
 	photon_channel_release(ch);
 }
 
+/* photon_latest is a receive too: its EMPTY re-arms and its CLOSED leaves
+ * the descriptor readable, so a conflating reader can sit in a loop. */
+static void test_latest_rearms(void **state)
+{
+	struct photon_channel *ch;
+	struct photon_publisher *p;
+	struct photon_subscriber *s;
+	uint64_t v, x;
+	int fd;
+
+	(void)state;
+	make(&ch, &p, &s, &fd);
+	for (v = 1; v <= 3; v++) {
+		assert_rc(photon_publish(p, &v), PHOTON_OK);
+		assert_rc(photon_publish(p, &(uint64_t){ v + 100 }), PHOTON_OK);
+		assert_true(readable(fd));
+		assert_rc(photon_latest(s, &x), PHOTON_OK);
+		assert_int_equal(x, v + 100);
+		assert_rc(photon_latest(s, &x), PHOTON_EMPTY);
+		assert_false(readable(fd));
+	}
+	photon_publisher_close(p);
+	assert_true(readable(fd));
+	assert_rc(photon_latest(s, &x), PHOTON_CLOSED);
+	assert_true(readable(fd));
+	photon_subscriber_close(s);
+	photon_channel_release(ch);
+}
+
 /* ---- forced races ---- */
 
 struct stale {
@@ -399,6 +428,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_waiting_and_inline),
+		cmocka_unit_test(test_latest_rearms),
 		cmocka_unit_test(test_stale_readiness_cleared),
 		cmocka_unit_test(test_publish_races_arming),
 		cmocka_unit_test(test_epoll_three_channels),
