@@ -2,8 +2,11 @@
 // photon/photon.hpp: factories and statuses, RAII (no leaks under ASan),
 // move semantics, lag reporting, typed size checks, bounded FULL, groups,
 // blocking receives across threads, a topology driven from C++, and a
-// shared channel opened twice.
+// shared channel opened twice; groups' receives, the bus with typed topics,
+// and the owners of metrics.hpp and topology.hpp.
+#include <photon/metrics.hpp>
 #include <photon/photon.hpp>
+#include <photon/topology.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +16,9 @@
 #include <type_traits>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace
@@ -535,6 +541,278 @@ void test_timed()
 	CHECK(sub.recv_for(q, 10s) == status::closed);
 	CHECK(grp.recv_for(q, 10s) == status::closed);
 }
+
+// A group reads as a subscriber does: recv_result forms, latest, lag, and
+// release() hands the C handle over.
+void test_group_receives()
+{
+	auto [rc, ch] = photon::channel<Quote>::create(4);
+	auto pub = ch.open_publisher().value;
+	auto grp = ch.subscribe_group(3).value;
+	CHECK(rc == status::ok && pub && grp && grp.size() == 3);
+	CHECK(grp.try_recv().code == status::empty);
+	CHECK(grp.latest().code == status::empty);
+	for (std::uint64_t i = 0; i < 6; i++)
+		CHECK(pub.publish(quote(i)) == status::ok);
+	auto r = grp.try_recv();
+	CHECK(r.code == status::lagged && r.skipped == 2 && !r.value);
+	CHECK(grp.last_skipped() == 2 && grp.lagged() == 2);
+	auto a = grp.recv();
+	CHECK(a && a.value->id == 2 && grp.position() == 3);
+	auto l = grp.latest();
+	CHECK(l && l.value->id == 5 && grp.position() == 6);
+	CHECK(grp.lagged() == 2); // latest skips, it does not lose
+	Quote q{ 0, 0, 77 };
+	CHECK(grp.latest(q) == status::empty && q.id == 77);
+	CHECK(pub.publish(quote(6)) == status::ok);
+	CHECK(grp.latest(q) == status::ok && q.id == 6);
+	CHECK(grp.received() == 3);
+	pub.close();
+	CHECK(grp.latest().code == status::closed);
+	CHECK(grp.recv().code == status::closed);
+	photon_group *raw = grp.release();
+	CHECK(!grp && raw);
+	CHECK(grp.try_recv().code == status::einval);
+	CHECK(grp.latest(q) == status::einval);
+	photon_group_close(raw);
+	// A moved-from subscriber reads einval everywhere.
+	auto sub = ch.subscribe().value;
+	auto moved = std::move(sub);
+	CHECK(sub.latest().code == status::einval);
+	CHECK(sub.recv(q) == status::einval && sub.position() == 0);
+}
+
+// Any callable: a function, a const function object.
+void count_quote(const Quote &, std::uint64_t)
+{
+}
+struct stop_at_two {
+	bool operator()(const Quote &q, std::uint64_t) const
+	{
+		return q.id == 2;
+	}
+};
+
+void test_poll_callables()
+{
+	auto [rc, ch] = photon::channel<Quote>::create(16);
+	auto pub = ch.open_publisher().value;
+	auto sub = ch.subscribe().value;
+	CHECK(rc == status::ok && pub && sub);
+	for (std::uint64_t i = 0; i < 5; i++)
+		CHECK(pub.publish(quote(i)) == status::ok);
+	const stop_at_two stop{};
+	CHECK(sub.poll(stop, 10) == 3 && sub.position() == 3);
+	CHECK(sub.poll(count_quote, 10) == 2 && sub.position() == 5);
+	CHECK(sub.poll(count_quote, 10) == 0);
+}
+
+// The bus: typed topics declared once, publisher and subscribers by topic,
+// a type mismatch refused, a restarted publisher, and C code opening the
+// same topic with the spelling PHOTON_DEFINE_TYPED gives.
+constexpr photon::topic<Quote> quotes{ "md.quotes", "Quote" };
+constexpr photon::topic<std::uint64_t> quotes_as_u64{ "md.quotes",
+						      "std::uint64_t" };
+constexpr photon::topic<Quote> quotes_renamed{ "md.quotes", "Quote2" };
+} // namespace
+PHOTON_DEFINE_TYPED(cquote, Quote);
+namespace
+{
+
+void test_bus()
+{
+	auto [rc, bus] = photon::bus::create(64, 8);
+	CHECK(rc == status::ok && bus && bus.topic_count() == 0);
+	auto [prc, pub] = bus.open_publisher(quotes);
+	auto [src, sub] = bus.subscribe(quotes);
+	CHECK(prc == status::ok && src == status::ok && pub && sub);
+	CHECK(bus.topic_count() == 1);
+	CHECK(bus.open_publisher(quotes).code == status::ebusy);
+	auto wrong = bus.subscribe(quotes_as_u64);
+	CHECK(wrong.code == status::etype && !wrong.value);
+	CHECK(std::strstr(photon::last_error_message(), "md.quotes"));
+	CHECK(bus.open(quotes_renamed).code == status::etype);
+
+	// C opens the topic C++ made: same size, same type name.
+	photon_channel *cch = nullptr;
+	CHECK(cquote_bus_topic(bus.get(), "md.quotes", &cch) == PHOTON_OK);
+	photon_subscriber *csub = nullptr;
+	CHECK(photon_subscribe(cch, &csub) == PHOTON_OK);
+
+	CHECK(pub.publish(quote(1)) == status::ok);
+	auto r = sub.try_recv();
+	CHECK(r && r.value->id == 1);
+	Quote cq{};
+	CHECK(cquote_try_recv(csub, &cq) == PHOTON_OK && cq.id == 1);
+
+	// A restarted producer: the old subscriber ends, a new one follows
+	// the new publisher.
+	pub.close();
+	CHECK(sub.try_recv().code == status::closed);
+	auto [p2rc, pub2] = bus.open_publisher(quotes);
+	CHECK(p2rc == status::ok && pub2);
+	auto sub2 = bus.subscribe(quotes).value;
+	CHECK(pub2.publish(quote(2)) == status::ok);
+	auto r2 = sub2.try_recv();
+	CHECK(r2 && r2.value->id == 2);
+	CHECK(sub.try_recv().code == status::closed);
+
+	// Handles outlive the bus.
+	bus.reset();
+	CHECK(!bus && bus.open(quotes).code == status::einval);
+	CHECK(pub2.publish(quote(3)) == status::ok);
+	CHECK(sub2.try_recv().value->id == 3);
+	photon_subscriber_close(csub);
+	photon_channel_release(cch);
+	auto moved = photon::bus::create(4, 8).value;
+	photon::bus other(std::move(moved));
+	CHECK(!moved && other && other.topic_count() == 0);
+	photon_bus *raw = other.release();
+	CHECK(!other && raw);
+	photon_bus_destroy(raw);
+}
+
+// photon::topology with a lambda stage; the destructor stops and joins.
+void test_topology_owner()
+{
+	auto [rc, t] = photon::topology::create();
+	CHECK(rc == status::ok && t);
+	std::uint64_t sum = 0, calls = 0;
+	auto add = [&](std::uint64_t seq, const void *const *in, void *) {
+		std::uint64_t v;
+		std::memcpy(&v, in[0], sizeof(v));
+		sum += v;
+		calls++;
+		return seq == 99 ? int(PHOTON_STAGE_END) : int(PHOTON_OK);
+	};
+	photon_stage_opts src{};
+	src.name = "feed";
+	src.out_size = sizeof(std::uint64_t);
+	unsigned a = 9, b = 9;
+	CHECK(t.add_stage(src, &a) == status::ok && a == 0);
+	photon_stage_opts snk{};
+	snk.name = "sum";
+	CHECK(t.add_stage(snk, add, &b) == status::ok && b == 1);
+	CHECK(t.link(a, b) == status::ok);
+	CHECK(t.stage_count() == 2 && std::strcmp(t.stage_name(b), "sum") == 0);
+	CHECK(t.start() == status::ok);
+	for (std::uint64_t i = 0; i < 100; i++)
+		CHECK(t.publish(a, i) == status::ok);
+	CHECK(t.wait() == PHOTON_OK);
+	CHECK(sum == 99 * 100 / 2 && calls == 100);
+	photon_stage_stats st{};
+	CHECK(t.stage_stats(b, st) == status::ok && st.processed == 100);
+	CHECK(t.failed_stage() == -1);
+	// Another, left running: the destructor stops and joins it.
+	auto [rc2, t2] = photon::topology::create();
+	CHECK(rc2 == status::ok);
+	CHECK(t2.add_stage(src, &a) == status::ok);
+	auto idle = [](std::uint64_t, const void *const *, void *) {
+		return int(PHOTON_OK);
+	};
+	CHECK(t2.add_stage(snk, idle, &b) == status::ok);
+	CHECK(t2.link(a, b) == status::ok && t2.start() == status::ok);
+	CHECK(t2.try_publish(a, std::uint64_t{ 1 }) == status::ok);
+	photon::topology t3(std::move(t2));
+	CHECK(!t2 && t3);
+}
+
+// A loopback UDP socket for the StatsD sink; its port through *port.
+int udp_socket(std::uint16_t *port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	sockaddr_in a{};
+	socklen_t len = sizeof(a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0);
+	CHECK(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0);
+	CHECK(getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+// The histogram, the registry and the StatsD sink as owners (no leak under
+// ASan), each driving its C object.
+void test_metrics_owners()
+{
+	auto [rc, h] = photon::histogram::create();
+	CHECK(rc == status::ok && h);
+	for (std::uint64_t v = 1; v <= 100; v++)
+		CHECK(h.record(v) == status::ok);
+	CHECK(h.record_n(1000, 2) == status::ok);
+	CHECK(h.count() == 102 && h.min() == 1 && h.max() == 1000);
+	CHECK(h.sum() == 5050 + 2000);
+	std::uint64_t p50 = 0;
+	CHECK(h.percentile(50.0, p50) == status::ok && p50 == 51);
+	CHECK(h.percentile(100.0) == 1000);
+	CHECK(h.percentile(101.0, p50) == status::einval);
+	std::uint64_t lo = 0, hi = 0, n = 0;
+	CHECK(h.bucket_count() > 0 && h.bucket(1, lo, hi, n) == status::ok &&
+	      lo == 1 && n == 1);
+	auto snap = photon::histogram::create().value;
+	CHECK(snap.copy_from(h) == status::ok && snap.count() == 102);
+	CHECK(snap.merge(h) == status::ok && snap.count() == 204);
+	auto coarse = photon::histogram::create(3).value;
+	CHECK(coarse.sig_bits() == 3 && coarse.merge(h) == status::einval);
+	snap.clear();
+	CHECK(snap.count() == 0 && snap.percentile(50.0) == 0);
+	CHECK(photon::histogram::create(99).code == status::einval);
+
+	auto ch = photon::channel<Quote>::create(16).value;
+	auto pub = ch.open_publisher().value;
+	auto sub = ch.subscribe().value;
+	auto grp = ch.subscribe_group(2).value;
+	CHECK(pub.publish(quote(1)) == status::ok);
+	CHECK(sub.try_recv() && grp.try_recv());
+	auto [mrc, reg] = photon::metrics::create("app", 8);
+	CHECK(mrc == status::ok && reg);
+	CHECK(reg.add(sub, { { "feed", "md" } }) == status::ok);
+	CHECK(reg.add(grp) == status::ok && reg.add(pub) == status::ok);
+	CHECK(reg.add(sub) == status::einval); // already registered
+	photon_metric_histogram desc{};
+	desc.name = "recv_latency_seconds";
+	desc.scale = 1e-9;
+	CHECK(reg.add(h, desc, { { "feed", "md" } }) == status::ok);
+	CHECK(reg.count() == 4);
+	char text[16384];
+	std::ptrdiff_t len = reg.prometheus(text, sizeof(text));
+	CHECK(len > 0 && static_cast<std::size_t>(len) < sizeof(text));
+	CHECK(
+	    std::strstr(text, "app_subscriber_received_total{feed=\"md\"} 1"));
+	CHECK(std::strstr(text, "app_group_members 2"));
+	CHECK(std::strstr(text, "app_recv_latency_seconds_count{feed=\"md\"} "
+				"102"));
+	CHECK(reg.remove(grp) == status::ok && reg.count() == 3);
+	CHECK(reg.remove(grp) == status::einval);
+
+	std::uint16_t port = 0;
+	int fd = udp_socket(&port);
+	auto [src, sd] = photon::statsd::open("127.0.0.1", port, "x");
+	CHECK(src == status::ok && sd);
+	CHECK(sd.count("orders", 3) == status::ok);
+	CHECK(sd.gauge("depth", 2.5) == status::ok);
+	CHECK(sd.timing("rtt", 1.25) == status::ok);
+	CHECK(sd.count("bad:name", 1) == status::einval);
+	CHECK(sd.flush() == status::ok);
+	char dgram[2048];
+	ssize_t got = recv(fd, dgram, sizeof(dgram) - 1, 0);
+	CHECK(got > 0);
+	dgram[got > 0 ? got : 0] = '\0';
+	CHECK(std::strcmp(dgram,
+			  "x.orders:3|c\nx.depth:2.5|g\nx.rtt:1.25|ms") == 0);
+	CHECK(sd.send(reg) == status::ok);
+	got = recv(fd, dgram, sizeof(dgram) - 1, 0);
+	CHECK(got > 0);
+	dgram[got > 0 ? got : 0] = '\0';
+	CHECK(std::strstr(dgram, "x.app.publisher.published:1|c"));
+	photon::statsd moved(std::move(sd));
+	CHECK(!sd && moved);
+	moved.close();
+	CHECK(!moved && moved.flush() == status::einval);
+	close(fd);
+	CHECK(photon::statsd::open("127.0.0.1", 0).code == status::einval);
+}
 } // namespace
 
 int main()
@@ -551,6 +829,11 @@ int main()
 	test_shm();
 	test_poll();
 	test_timed();
+	test_group_receives();
+	test_poll_callables();
+	test_bus();
+	test_topology_owner();
+	test_metrics_owners();
 	std::printf("test_cpp_api: %s (%d failures)\n",
 		    failures ? "FAIL" : "ok", failures);
 	return failures ? 1 : 0;

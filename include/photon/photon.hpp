@@ -237,12 +237,6 @@ std::uint64_t deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept
 {
 	return deadline_in(t - Clock::now());
 }
-
-template <class T, class F>
-long poll(photon_subscriber *s, F &f, std::size_t limit) noexcept
-{
-	return photon_poll(s, &poll_call<T, F>, &f, limit);
-}
 } // namespace detail
 
 // The publishing end. Move-only; the destructor closes the channel.
@@ -324,17 +318,171 @@ template <class T> class publisher
 	photon_publisher *p_ = nullptr;
 };
 
-// One reader. Move-only; the destructor closes it (in a bounded channel it
-// stops gating the publisher at once).
-template <class T> class subscriber
+namespace detail
+{
+
+// What a subscriber and a group share. A group is one subscriber cursor
+// read on behalf of n logical consumers (channel.h), so every receive and
+// counter goes through that cursor: D::cursor() names it, and reading it
+// keeps the hot path inline for both.
+template <class T, class D> class reader
+{
+      public:
+	/// ok (out written), empty, lagged (last_skipped() says how many were
+	/// lost) or closed; out is untouched unless ok. Never waits.
+	status try_recv(T &out) noexcept
+	{
+		return try_recv_into(cur(), out);
+	}
+
+	/// The same as a recv_result: value, status and the lag in one.
+	recv_result<T> try_recv() noexcept
+	{
+		return receive<T>(
+		    cur(), [this](T &v) noexcept { return try_recv(v); });
+	}
+
+	/// Waits (strategy w, null: adaptive) for a message: ok or closed.
+	/// Lag is counted (lagged()), not returned.
+	status recv(T &out, const photon_wait *w = nullptr) noexcept
+	{
+		unsigned char tmp[sizeof(T)];
+		int rc;
+
+		if (!cur())
+			return status::einval;
+		rc = photon_recv_with(cur(), tmp, w);
+		if (rc == PHOTON_OK)
+			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+		return st(rc);
+	}
+
+	/// recv as a recv_result.
+	recv_result<T> recv(const photon_wait *w = nullptr) noexcept
+	{
+		return receive<T>(
+		    cur(), [this, w](T &v) noexcept { return recv(v, w); });
+	}
+
+	/// Waits at most d: ok, closed, or empty when the time ran out (out
+	/// untouched).
+	template <class Rep, class Period>
+	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
+			const photon_wait *w = nullptr) noexcept
+	{
+		return recv_deadline(cur(), out, deadline_in(d), w);
+	}
+
+	/// Waits until t (any clock): as recv_for.
+	template <class Clock, class Duration>
+	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
+			  const photon_wait *w = nullptr) noexcept
+	{
+		return recv_deadline(cur(), out, deadline_at(t), w);
+	}
+
+	/// The newest unread message, skipping older ones (not counted as
+	/// lag): ok, empty or closed.
+	status latest(T &out) noexcept
+	{
+		unsigned char tmp[sizeof(T)];
+		int rc;
+
+		if (!cur())
+			return status::einval;
+		rc = photon_latest(cur(), tmp);
+		if (rc == PHOTON_OK)
+			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
+		return st(rc);
+	}
+
+	/// latest as a recv_result.
+	recv_result<T> latest() noexcept
+	{
+		return receive<T>(cur(),
+				  [this](T &v) noexcept { return latest(v); });
+	}
+
+	/// Batch receive (photon_poll): f(const T &, std::uint64_t seq) for
+	/// up to `limit` waiting messages, in order; f returns void, or true
+	/// to stop. How many were handled, or a negative status (closed once
+	/// drained, einval). f must not throw, nor receive on this handle.
+	template <class F> long poll(F &&f, std::size_t limit) noexcept
+	{
+		// A closure of our own: any callable (const, a function)
+		// passes through one void *.
+		auto call = [&f](const T &v,
+				 std::uint64_t seq) -> decltype(auto) {
+			return f(v, seq);
+		};
+		return photon_poll(cur(), &poll_call<T, decltype(call)>, &call,
+				   limit);
+	}
+
+	/// The sequence the next receive delivers; after ok, the message
+	/// was position() - 1.
+	std::uint64_t position() const noexcept
+	{
+		return photon_subscriber_position(cur());
+	}
+	/// A descriptor for event loops (photon_subscriber_fd): >= 0, or a
+	/// negative status. Owned by this handle, closed with it.
+	int fd() noexcept
+	{
+		return photon_subscriber_fd(cur());
+	}
+	/// Messages published and not yet read (0 for an empty handle).
+	std::uint64_t pending() const noexcept
+	{
+		return photon_pending(cur());
+	}
+	/// Messages delivered, each once (a group's too).
+	std::uint64_t received() const noexcept
+	{
+		return photon_subscriber_received(cur());
+	}
+	/// Messages lost to overruns.
+	std::uint64_t lagged() const noexcept
+	{
+		return photon_subscriber_lagged(cur());
+	}
+	/// Messages lost by the last lagged receive.
+	std::uint64_t last_skipped() const noexcept
+	{
+		return photon_subscriber_last_skipped(cur());
+	}
+	/// received / (received + lagged); 1 before any message.
+	double receive_ratio() const noexcept
+	{
+		return photon_subscriber_receive_ratio(cur());
+	}
+
+      protected:
+	reader() noexcept = default;
+
+      private:
+	photon_subscriber *cur() const noexcept
+	{
+		return static_cast<const D *>(this)->cursor();
+	}
+};
+
+} // namespace detail
+
+/// One reader. Move-only; the destructor closes it (in a bounded channel
+/// it stops gating the publisher at once). The receives and counters are
+/// those of detail::reader.
+template <class T> class subscriber : public detail::reader<T, subscriber<T>>
 {
       public:
 	subscriber() noexcept = default;
 	subscriber(const subscriber &) = delete;
 	subscriber &operator=(const subscriber &) = delete;
+	/// Takes o's handle; o is left empty.
 	subscriber(subscriber &&o) noexcept : s_(std::exchange(o.s_, nullptr))
 	{
 	}
+	/// Closes this handle, then takes o's.
 	subscriber &operator=(subscriber &&o) noexcept
 	{
 		if (this != &o) {
@@ -348,130 +496,22 @@ template <class T> class subscriber
 		close();
 	}
 
-	// ok (out written), empty, lagged (last_skipped() says how many were
-	// lost) or closed; out is untouched unless ok. Never waits.
-	status try_recv(T &out) noexcept
-	{
-		return detail::try_recv_into(s_, out);
-	}
-
-	// The same as a recv_result: value, status and the lag in one.
-	recv_result<T> try_recv() noexcept
-	{
-		return detail::receive<T>(
-		    s_, [this](T &v) noexcept { return try_recv(v); });
-	}
-
-	// Waits (strategy w, null: adaptive) for a message: ok or closed.
-	// Lag is counted (lagged()), not returned.
-	status recv(T &out, const photon_wait *w = nullptr) noexcept
-	{
-		unsigned char tmp[sizeof(T)];
-		int rc;
-
-		if (!s_)
-			return status::einval;
-		rc = photon_recv_with(s_, tmp, w);
-		if (rc == PHOTON_OK)
-			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
-		return detail::st(rc);
-	}
-	// Waits at most d, or until t: ok, closed, or empty when the time
-	// ran out (out untouched).
-	template <class Rep, class Period>
-	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
-			const photon_wait *w = nullptr) noexcept
-	{
-		return detail::recv_deadline(s_, out, detail::deadline_in(d),
-					     w);
-	}
-	template <class Clock, class Duration>
-	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
-			  const photon_wait *w = nullptr) noexcept
-	{
-		return detail::recv_deadline(s_, out, detail::deadline_at(t),
-					     w);
-	}
-	recv_result<T> recv(const photon_wait *w = nullptr) noexcept
-	{
-		return detail::receive<T>(
-		    s_, [this, w](T &v) noexcept { return recv(v, w); });
-	}
-
-	// The newest unread message, skipping older ones (not counted as
-	// lag): ok, empty or closed.
-	status latest(T &out) noexcept
-	{
-		unsigned char tmp[sizeof(T)];
-		int rc;
-
-		if (!s_)
-			return status::einval;
-		rc = photon_latest(s_, tmp);
-		if (rc == PHOTON_OK)
-			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
-		return detail::st(rc);
-	}
-	recv_result<T> latest() noexcept
-	{
-		return detail::receive<T>(
-		    s_, [this](T &v) noexcept { return latest(v); });
-	}
-
-	// Counters, as photon_subscriber_* (0 for an empty handle).
-	std::uint64_t pending() const noexcept
-	{
-		return photon_pending(s_);
-	}
-	// The sequence the next receive delivers; after ok, the message was
-	// position() - 1.
-	std::uint64_t position() const noexcept
-	{
-		return photon_subscriber_position(s_);
-	}
-	// A descriptor for event loops (photon_subscriber_fd): >= 0, or a
-	// negative status. Owned by this handle.
-	int fd() noexcept
-	{
-		return photon_subscriber_fd(s_);
-	}
-	// Batch receive (photon_poll): f(const T &, std::uint64_t seq) for up
-	// to `limit` waiting messages, in order; f returns void, or true to
-	// stop. How many were handled, or a negative status (closed once
-	// drained, einval). f must not throw, nor receive on this handle.
-	template <class F> long poll(F &&f, std::size_t limit) noexcept
-	{
-		return detail::poll<T>(s_, f, limit);
-	}
-	std::uint64_t received() const noexcept
-	{
-		return photon_subscriber_received(s_);
-	}
-	std::uint64_t lagged() const noexcept
-	{
-		return photon_subscriber_lagged(s_);
-	}
-	std::uint64_t last_skipped() const noexcept
-	{
-		return photon_subscriber_last_skipped(s_);
-	}
-	double receive_ratio() const noexcept
-	{
-		return photon_subscriber_receive_ratio(s_);
-	}
-
+	/// Closes the handle now (photon_subscriber_close); it is empty after.
 	void close() noexcept
 	{
 		photon_subscriber_close(std::exchange(s_, nullptr));
 	}
+	/// True unless empty.
 	explicit operator bool() const noexcept
 	{
 		return s_ != nullptr;
 	}
+	/// The C handle, still owned by this object.
 	photon_subscriber *get() const noexcept
 	{
 		return s_;
 	}
+	/// Gives up ownership: the caller closes the returned handle.
 	photon_subscriber *release() noexcept
 	{
 		return std::exchange(s_, nullptr);
@@ -479,23 +519,30 @@ template <class T> class subscriber
 
       private:
 	friend class channel<T>;
+	friend class detail::reader<T, subscriber<T>>;
 	explicit subscriber(photon_subscriber *s) noexcept : s_(s)
 	{
+	}
+	photon_subscriber *cursor() const noexcept
+	{
+		return s_;
 	}
 	photon_subscriber *s_ = nullptr;
 };
 
-// n logical consumers read by one thread at the cost of one cursor.
-// Move-only; the destructor closes it. Counters count each message once.
-template <class T> class group
+/// n logical consumers read by one thread at the cost of one cursor.
+/// Move-only; the destructor closes it. Counters count each message once.
+template <class T> class group : public detail::reader<T, group<T>>
 {
       public:
 	group() noexcept = default;
 	group(const group &) = delete;
 	group &operator=(const group &) = delete;
+	/// Takes o's handle; o is left empty.
 	group(group &&o) noexcept : g_(std::exchange(o.g_, nullptr))
 	{
 	}
+	/// Closes this handle, then takes o's.
 	group &operator=(group &&o) noexcept
 	{
 		if (this != &o) {
@@ -509,102 +556,39 @@ template <class T> class group
 		close();
 	}
 
-	status try_recv(T &out) noexcept
-	{
-		return detail::try_recv_into(sub(), out);
-	}
-	recv_result<T> try_recv() noexcept
-	{
-		return detail::receive<T>(
-		    sub(), [this](T &v) noexcept { return try_recv(v); });
-	}
-	status recv(T &out, const photon_wait *w = nullptr) noexcept
-	{
-		unsigned char tmp[sizeof(T)];
-		int rc;
-
-		if (!g_)
-			return status::einval;
-		rc = photon_group_recv_with(g_, tmp, w);
-		if (rc == PHOTON_OK)
-			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
-		return detail::st(rc);
-	}
-	// As subscriber::recv_for and recv_until.
-	template <class Rep, class Period>
-	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
-			const photon_wait *w = nullptr) noexcept
-	{
-		return detail::recv_deadline(sub(), out, detail::deadline_in(d),
-					     w);
-	}
-	template <class Clock, class Duration>
-	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
-			  const photon_wait *w = nullptr) noexcept
-	{
-		return detail::recv_deadline(sub(), out, detail::deadline_at(t),
-					     w);
-	}
-
+	/// Logical consumers in the group.
 	std::size_t size() const noexcept
 	{
 		return photon_group_size(g_);
 	}
-	std::uint64_t pending() const noexcept
-	{
-		return photon_group_pending(g_);
-	}
-	std::uint64_t position() const noexcept
-	{
-		return photon_group_position(g_);
-	}
-	int fd() noexcept
-	{
-		return photon_group_fd(g_);
-	}
-	// As subscriber::poll.
-	template <class F> long poll(F &&f, std::size_t limit) noexcept
-	{
-		return detail::poll<T>(sub(), f, limit);
-	}
-	std::uint64_t received() const noexcept
-	{
-		return photon_group_received(g_);
-	}
-	std::uint64_t lagged() const noexcept
-	{
-		return photon_group_lagged(g_);
-	}
-	std::uint64_t last_skipped() const noexcept
-	{
-		return photon_group_last_skipped(g_);
-	}
-	double receive_ratio() const noexcept
-	{
-		return photon_group_receive_ratio(g_);
-	}
-
+	/// Closes the handle now (photon_group_close); it is empty after.
 	void close() noexcept
 	{
 		photon_group_close(std::exchange(g_, nullptr));
 	}
+	/// True unless empty.
 	explicit operator bool() const noexcept
 	{
 		return g_ != nullptr;
 	}
+	/// The C handle, still owned by this object.
 	photon_group *get() const noexcept
 	{
 		return g_;
 	}
+	/// Gives up ownership: the caller closes the returned handle.
+	photon_group *release() noexcept
+	{
+		return std::exchange(g_, nullptr);
+	}
 
       private:
 	friend class channel<T>;
+	friend class detail::reader<T, group<T>>;
 	explicit group(photon_group *g) noexcept : g_(g)
 	{
 	}
-	// A group is one subscriber cursor (channel.h); reading through it
-	// keeps the group's hot path inline too.
-	photon_subscriber *sub() const noexcept
+	photon_subscriber *cursor() const noexcept
 	{
 		return g_ ? &g_->sub : nullptr;
 	}
@@ -822,6 +806,119 @@ template <class T> class channel
 	{
 	}
 	photon_channel *ch_ = nullptr;
+};
+
+/// A typed bus topic: its name and the type name every side must give,
+/// declared once and shared by publishers and subscribers:
+///
+///     constexpr photon::topic<Quote> quotes{ "md.quotes", "Quote" };
+///
+/// C code opening the same topic (PHOTON_DEFINE_TYPED's prefix_bus_topic)
+/// names the type as its macro argument is spelled ("struct quote"): spell
+/// type_name the same.
+template <class T> struct topic {
+	const char *name;      ///< the topic's name on the bus
+	const char *type_name; ///< checked on every open, with sizeof(T)
+};
+
+/// A bus of named topics (photon/bus.h), each its own lossy channel.
+/// Move-only; the destructor destroys the bus, and handles and channels
+/// taken from it keep their topics alive. Every call is thread-safe.
+class bus
+{
+      public:
+	bus() noexcept = default;
+	bus(const bus &) = delete;
+	bus &operator=(const bus &) = delete;
+	/// Takes o's bus; o is left empty.
+	bus(bus &&o) noexcept : b_(std::exchange(o.b_, nullptr))
+	{
+	}
+	/// Destroys this bus, then takes o's.
+	bus &operator=(bus &&o) noexcept
+	{
+		if (this != &o) {
+			reset();
+			b_ = std::exchange(o.b_, nullptr);
+		}
+		return *this;
+	}
+	~bus()
+	{
+		reset();
+	}
+
+	/// A bus whose topics have capacity slots. msg_size is the size of
+	/// the untyped topics C code opens (photon_bus_publisher); typed
+	/// topics carry their own.
+	static result<bus> create(std::size_t capacity,
+				  std::size_t msg_size) noexcept
+	{
+		photon_bus *b = nullptr;
+		int rc = photon_bus_create(&b, capacity, msg_size);
+		return { detail::st(rc), bus(b) };
+	}
+
+	/// Topic t's channel: made, or opened when it holds T under t's type
+	/// name (else etype, with both types in last_error_message()). A
+	/// topic whose publisher closed is made afresh (photon/bus.h).
+	template <class T>
+	result<channel<T>> open(const topic<T> &t) const noexcept
+	{
+		return channel<T>::topic(b_, t.name, t.type_name);
+	}
+
+	/// The topic's publisher; ebusy while another is open.
+	template <class T>
+	result<publisher<T>> open_publisher(const topic<T> &t) const noexcept
+	{
+		auto r = open(t);
+		if (!r)
+			return { r.code, publisher<T>() };
+		return r.value.open_publisher();
+	}
+
+	/// A subscriber to the topic's messages from now on.
+	template <class T>
+	result<subscriber<T>> subscribe(const topic<T> &t) const noexcept
+	{
+		auto r = open(t);
+		if (!r)
+			return { r.code, subscriber<T>() };
+		return r.value.subscribe();
+	}
+
+	/// Topics on the bus.
+	std::size_t topic_count() const noexcept
+	{
+		return photon_bus_topic_count(b_);
+	}
+	/// Destroys the bus now (photon_bus_destroy); empty after.
+	void reset() noexcept
+	{
+		photon_bus_destroy(std::exchange(b_, nullptr));
+	}
+	/// True unless empty.
+	explicit operator bool() const noexcept
+	{
+		return b_ != nullptr;
+	}
+	/// The C bus, still owned by this object.
+	photon_bus *get() const noexcept
+	{
+		return b_;
+	}
+	/// Gives up ownership: the caller destroys the returned bus.
+	photon_bus *release() noexcept
+	{
+		return std::exchange(b_, nullptr);
+	}
+
+      private:
+	explicit bus(photon_bus *b) noexcept : b_(b)
+	{
+	}
+	photon_bus *b_ = nullptr;
 };
 
 } // namespace photon
