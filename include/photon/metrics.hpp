@@ -238,7 +238,7 @@ class metrics
 		return detail::st(photon_metrics_add_publisher(
 		    m_, p.get(), l.begin(), l.size()));
 	}
-	/// Registers a histogram as the family <prefix>_<desc.name>; register
+	/// Registers a histogram as the family `<prefix>_<desc.name>`; register
 	/// a snapshot when another thread records into the original.
 	status add(const histogram &h, const photon_metric_histogram &desc,
 		   labels l = {}) noexcept

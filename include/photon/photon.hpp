@@ -61,7 +61,7 @@
 namespace photon
 {
 
-// The C status codes, scoped. [[nodiscard]]: a result dropped on the floor
+/// The C status codes, scoped. [[nodiscard]]: a result dropped on the floor
 // warns. (clang-format 14 misreads the attribute and packs the list.)
 // clang-format off
 enum class [[nodiscard]] status : int {
@@ -89,45 +89,47 @@ static_assert(0 PHOTON_STATUS_TABLE(PHOTON__HPP_COUNT) == 15,
 	      "photon::status lacks a code of PHOTON_STATUS_TABLE");
 #undef PHOTON__HPP_COUNT
 
-// Name of a status ("nothing new to read yet"); never null.
+/// Name of a status ("nothing new to read yet"); never null.
 inline const char *to_string(status s) noexcept
 {
 	return photon_strerror(static_cast<int>(s));
 }
 
-// Detail of the calling thread's last failed factory call.
+/// Detail of the calling thread's last failed factory call.
 inline const char *last_error_message() noexcept
 {
 	return photon_last_error_message();
 }
 
-// Removes a shared channel's name (photon_shm_unlink); processes that
-// mapped it keep their mapping. ok, enoent (no such name), einval (not a
-// valid name), eperm or esys.
+/// Removes a shared channel's name (photon_shm_unlink); processes that
+/// mapped it keep their mapping. ok, enoent (no such name), einval (not a
+/// valid name), eperm or esys.
 inline status shm_unlink(const char *name) noexcept
 {
 	return static_cast<status>(photon_shm_unlink(name));
 }
 
-// What a factory made: code, and the handle (empty unless code is ok).
+/// What a factory made: code, and the handle (empty unless code is ok).
 template <class H> struct [[nodiscard]] result {
-	status code;
-	H value;
+	status code; ///< ok, or why nothing was made
+	H value;     ///< the handle; empty unless code is ok
 
+	/// True when code is ok.
 	explicit operator bool() const noexcept
 	{
 		return code == status::ok;
 	}
 };
 
-// What a receive got. value is engaged exactly when code is ok; skipped is
-// the number of messages lost when code is lagged (the next receive returns
-// the oldest message still held), else 0.
+/// What a receive got. value is engaged exactly when code is ok; skipped is
+/// the number of messages lost when code is lagged (the next receive returns
+/// the oldest message still held), else 0.
 template <class T> struct [[nodiscard]] recv_result {
-	status code;
-	std::optional<T> value;
-	std::uint64_t skipped;
+	status code;		///< ok, empty, lagged, closed or einval
+	std::optional<T> value; ///< the message, exactly when code is ok
+	std::uint64_t skipped;	///< messages lost when code is lagged, else 0
 
+	/// True when a message was received.
 	explicit operator bool() const noexcept
 	{
 		return value.has_value();
@@ -147,8 +149,8 @@ inline status st(int rc) noexcept
 	return static_cast<status>(rc);
 }
 
-// Copies through a local buffer so *out is untouched unless ok, as the C
-// typed wrappers do; the compiler folds the copy away.
+/// Copies through a local buffer so *out is untouched unless ok, as the C
+/// typed wrappers do; the compiler folds the copy away.
 template <class T>
 inline status try_recv_into(photon_subscriber *s, T &out) noexcept
 {
@@ -182,9 +184,9 @@ inline recv_result<T> receive(photon_subscriber *s, F &&op) noexcept
 	return r;
 }
 
-// photon_poll's handler for a callable f(const T &, std::uint64_t seq)
-// returning void (go on) or something that converts to bool (true: stop).
-// It runs inside the library's C code: it must not throw.
+/// photon_poll's handler for a callable f(const T &, std::uint64_t seq)
+/// returning void (go on) or something that converts to bool (true: stop).
+/// It runs inside the library's C code: it must not throw.
 template <class T, class F>
 int poll_call(void *ctx, const void *msg, std::uint64_t seq) noexcept
 {
@@ -202,8 +204,8 @@ int poll_call(void *ctx, const void *msg, std::uint64_t seq) noexcept
 	}
 }
 
-// A receive with a deadline of CLOCK_MONOTONIC ns (steady_clock's epoch on
-// Linux; other clocks are converted through their distance from now).
+/// A receive with a deadline of CLOCK_MONOTONIC ns (steady_clock's epoch on
+/// Linux; other clocks are converted through their distance from now).
 template <class T>
 status recv_deadline(photon_subscriber *s, T &out, std::uint64_t deadline_ns,
 		     const photon_wait *w) noexcept
@@ -239,16 +241,18 @@ std::uint64_t deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept
 }
 } // namespace detail
 
-// The publishing end. Move-only; the destructor closes the channel.
+/// The publishing end. Move-only; the destructor closes the channel.
 template <class T> class publisher
 {
       public:
 	publisher() noexcept = default;
 	publisher(const publisher &) = delete;
 	publisher &operator=(const publisher &) = delete;
+	/// Takes o's handle; o is left empty.
 	publisher(publisher &&o) noexcept : p_(std::exchange(o.p_, nullptr))
 	{
 	}
+	/// Closes this handle (and so its channel), then takes o's.
 	publisher &operator=(publisher &&o) noexcept
 	{
 		if (this != &o) {
@@ -262,7 +266,7 @@ template <class T> class publisher
 		close();
 	}
 
-	// Lossy: never waits. Bounded: waits for room. ok or einval (empty).
+	/// Lossy: never waits. Bounded: waits for room. ok or einval (empty).
 	status publish(const T &msg) noexcept
 	{
 		if (!p_)
@@ -270,7 +274,7 @@ template <class T> class publisher
 		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 1));
 	}
 
-	// As publish, but status::full (nothing written) instead of waiting.
+	/// As publish, but status::full (nothing written) instead of waiting.
 	status try_publish(const T &msg) noexcept
 	{
 		if (!p_)
@@ -278,33 +282,35 @@ template <class T> class publisher
 		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 0));
 	}
 
-	// count messages back to back; cursor and backpressure per message.
+	/// count messages back to back; cursor and backpressure per message.
 	status publish_batch(const T *msgs, std::size_t count) noexcept
 	{
 		return detail::st(photon_publish_batch(p_, msgs, count));
 	}
 
-	// Messages published so far.
+	/// Messages published so far.
 	std::uint64_t sequence() const noexcept
 	{
 		return photon_publisher_sequence(p_);
 	}
 
-	// Closes the channel for good (readers drain, then see closed).
+	/// Closes the channel for good (readers drain, then see closed).
 	void close() noexcept
 	{
 		photon_publisher_close(std::exchange(p_, nullptr));
 	}
 
+	/// True unless empty.
 	explicit operator bool() const noexcept
 	{
 		return p_ != nullptr;
 	}
+	/// The C handle, still owned by this object.
 	photon_publisher *get() const noexcept
 	{
 		return p_;
 	}
-	// Gives up ownership: the caller closes the returned handle.
+	/// Gives up ownership: the caller closes the returned handle.
 	photon_publisher *release() noexcept
 	{
 		return std::exchange(p_, nullptr);
@@ -318,13 +324,11 @@ template <class T> class publisher
 	photon_publisher *p_ = nullptr;
 };
 
-namespace detail
-{
-
-// What a subscriber and a group share. A group is one subscriber cursor
-// read on behalf of n logical consumers (channel.h), so every receive and
-// counter goes through that cursor: D::cursor() names it, and reading it
-// keeps the hot path inline for both.
+/// What a subscriber and a group share: every receive and counter. A group
+/// is one subscriber cursor read on behalf of n logical consumers
+/// (channel.h), so both go through a cursor (D::cursor() names it), and
+/// reading it keeps the hot path inline for both. Not made directly: it is
+/// the base of subscriber<T> and group<T>.
 template <class T, class D> class reader
 {
       public:
@@ -332,13 +336,13 @@ template <class T, class D> class reader
 	/// lost) or closed; out is untouched unless ok. Never waits.
 	status try_recv(T &out) noexcept
 	{
-		return try_recv_into(cur(), out);
+		return detail::try_recv_into(cur(), out);
 	}
 
 	/// The same as a recv_result: value, status and the lag in one.
 	recv_result<T> try_recv() noexcept
 	{
-		return receive<T>(
+		return detail::receive<T>(
 		    cur(), [this](T &v) noexcept { return try_recv(v); });
 	}
 
@@ -354,13 +358,13 @@ template <class T, class D> class reader
 		rc = photon_recv_with(cur(), tmp, w);
 		if (rc == PHOTON_OK)
 			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
-		return st(rc);
+		return detail::st(rc);
 	}
 
 	/// recv as a recv_result.
 	recv_result<T> recv(const photon_wait *w = nullptr) noexcept
 	{
-		return receive<T>(
+		return detail::receive<T>(
 		    cur(), [this, w](T &v) noexcept { return recv(v, w); });
 	}
 
@@ -370,7 +374,8 @@ template <class T, class D> class reader
 	status recv_for(T &out, std::chrono::duration<Rep, Period> d,
 			const photon_wait *w = nullptr) noexcept
 	{
-		return recv_deadline(cur(), out, deadline_in(d), w);
+		return detail::recv_deadline(cur(), out, detail::deadline_in(d),
+					     w);
 	}
 
 	/// Waits until t (any clock): as recv_for.
@@ -378,7 +383,8 @@ template <class T, class D> class reader
 	status recv_until(T &out, std::chrono::time_point<Clock, Duration> t,
 			  const photon_wait *w = nullptr) noexcept
 	{
-		return recv_deadline(cur(), out, deadline_at(t), w);
+		return detail::recv_deadline(cur(), out, detail::deadline_at(t),
+					     w);
 	}
 
 	/// The newest unread message, skipping older ones (not counted as
@@ -393,14 +399,14 @@ template <class T, class D> class reader
 		rc = photon_latest(cur(), tmp);
 		if (rc == PHOTON_OK)
 			std::memcpy(static_cast<void *>(&out), tmp, sizeof(T));
-		return st(rc);
+		return detail::st(rc);
 	}
 
 	/// latest as a recv_result.
 	recv_result<T> latest() noexcept
 	{
-		return receive<T>(cur(),
-				  [this](T &v) noexcept { return latest(v); });
+		return detail::receive<T>(
+		    cur(), [this](T &v) noexcept { return latest(v); });
 	}
 
 	/// Batch receive (photon_poll): f(const T &, std::uint64_t seq) for
@@ -415,8 +421,8 @@ template <class T, class D> class reader
 				 std::uint64_t seq) -> decltype(auto) {
 			return f(v, seq);
 		};
-		return photon_poll(cur(), &poll_call<T, decltype(call)>, &call,
-				   limit);
+		return photon_poll(cur(), &detail::poll_call<T, decltype(call)>,
+				   &call, limit);
 	}
 
 	/// The sequence the next receive delivers; after ok, the message
@@ -467,12 +473,10 @@ template <class T, class D> class reader
 	}
 };
 
-} // namespace detail
-
 /// One reader. Move-only; the destructor closes it (in a bounded channel
 /// it stops gating the publisher at once). The receives and counters are
-/// those of detail::reader.
-template <class T> class subscriber : public detail::reader<T, subscriber<T>>
+/// those of reader.
+template <class T> class subscriber : public reader<T, subscriber<T>>
 {
       public:
 	subscriber() noexcept = default;
@@ -519,7 +523,7 @@ template <class T> class subscriber : public detail::reader<T, subscriber<T>>
 
       private:
 	friend class channel<T>;
-	friend class detail::reader<T, subscriber<T>>;
+	friend class reader<T, subscriber<T>>;
 	explicit subscriber(photon_subscriber *s) noexcept : s_(s)
 	{
 	}
@@ -532,7 +536,7 @@ template <class T> class subscriber : public detail::reader<T, subscriber<T>>
 
 /// n logical consumers read by one thread at the cost of one cursor.
 /// Move-only; the destructor closes it. Counters count each message once.
-template <class T> class group : public detail::reader<T, group<T>>
+template <class T> class group : public reader<T, group<T>>
 {
       public:
 	group() noexcept = default;
@@ -584,7 +588,7 @@ template <class T> class group : public detail::reader<T, group<T>>
 
       private:
 	friend class channel<T>;
-	friend class detail::reader<T, group<T>>;
+	friend class reader<T, group<T>>;
 	explicit group(photon_group *g) noexcept : g_(g)
 	{
 	}
@@ -595,8 +599,8 @@ template <class T> class group : public detail::reader<T, group<T>>
 	photon_group *g_ = nullptr;
 };
 
-// A channel of T. Holds one reference: copies take another, the last one
-// released (with every handle closed) frees the ring.
+/// A channel of T. Holds one reference: copies take another, the last one
+/// released (with every handle closed) frees the ring.
 template <class T> class channel
 {
 	static_assert(std::is_trivially_copyable_v<T>,
@@ -607,9 +611,11 @@ template <class T> class channel
 
       public:
 	channel() noexcept = default;
+	/// Another reference to o's channel.
 	channel(const channel &o) noexcept : ch_(photon_channel_retain(o.ch_))
 	{
 	}
+	/// Drops this reference and takes another to o's channel.
 	channel &operator=(const channel &o) noexcept
 	{
 		if (this != &o) {
@@ -619,9 +625,11 @@ template <class T> class channel
 		}
 		return *this;
 	}
+	/// Takes o's reference; o is left empty.
 	channel(channel &&o) noexcept : ch_(std::exchange(o.ch_, nullptr))
 	{
 	}
+	/// Drops this reference, then takes o's.
 	channel &operator=(channel &&o) noexcept
 	{
 		if (this != &o) {
@@ -635,7 +643,7 @@ template <class T> class channel
 		reset();
 	}
 
-	// Lossy channel of capacity slots: publish never waits.
+	/// Lossy channel of capacity slots: publish never waits.
 	static result<channel> create(std::size_t capacity) noexcept
 	{
 		photon_channel *c = nullptr;
@@ -643,7 +651,7 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// Bounded (lossless): at most capacity - watermark outstanding.
+	/// Bounded (lossless): at most capacity - watermark outstanding.
 	static result<channel>
 	create_bounded(std::size_t capacity, std::size_t watermark = 0) noexcept
 	{
@@ -653,7 +661,7 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// Several publisher handles (PHOTON_MPMC), one per producing thread.
+	/// Several publisher handles (PHOTON_MPMC), one per producing thread.
 	static result<channel> create_mpmc(std::size_t capacity) noexcept
 	{
 		photon_channel *c = nullptr;
@@ -661,7 +669,7 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// From options; opts.msg_size is ignored and set to sizeof(T).
+	/// From options; opts.msg_size is ignored and set to sizeof(T).
 	static result<channel> create(photon_opts opts) noexcept
 	{
 		photon_channel *c = nullptr;
@@ -670,8 +678,8 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// A new reference to a channel made in C. einval when its msg_size
-	// is not sizeof(T) (or ch is null); the caller keeps its reference.
+	/// A new reference to a channel made in C. einval when its msg_size
+	/// is not sizeof(T) (or ch is null); the caller keeps its reference.
 	static result<channel> wrap(photon_channel *ch) noexcept
 	{
 		if (!ch || photon_channel_msg_size(ch) != sizeof(T))
@@ -679,8 +687,8 @@ template <class T> class channel
 		return { status::ok, channel(photon_channel_retain(ch)) };
 	}
 
-	// A typed bus topic: made, or opened when size and type name match
-	// (else etype).
+	/// A typed bus topic: made, or opened when size and type name match
+	/// (else etype).
 	static result<channel> topic(photon_bus *bus, const char *name,
 				     const char *type_name) noexcept
 	{
@@ -689,11 +697,11 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// Creates the shared channel `name` (photon_shm_create): a segment
-	// in /dev/shm that other processes map with shm_open.
-	// opts.msg_size is ignored and set to sizeof(T); mode 0 means 0600.
-	// eexist when the name is taken (nothing is replaced). Dropping the
-	// last reference unmaps the segment; only shm_unlink removes the name.
+	/// Creates the shared channel `name` (photon_shm_create): a segment
+	/// in /dev/shm that other processes map with shm_open.
+	/// opts.msg_size is ignored and set to sizeof(T); mode 0 means 0600.
+	/// eexist when the name is taken (nothing is replaced). Dropping the
+	/// last reference unmaps the segment; only shm_unlink removes the name.
 	static result<channel> shm_create(const char *name, photon_opts opts,
 					  unsigned mode = 0) noexcept
 	{
@@ -703,10 +711,10 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// Maps the existing shared channel `name` (photon_shm_open): enoent,
-	// eperm or eproto (not a valid segment), with the reason in
-	// last_error_message(); einval when its messages are not sizeof(T)
-	// bytes.
+	/// Maps the existing shared channel `name` (photon_shm_open): enoent,
+	/// eperm or eproto (not a valid segment), with the reason in
+	/// last_error_message(); einval when its messages are not sizeof(T)
+	/// bytes.
 	static result<channel> shm_open(const char *name) noexcept
 	{
 		photon_channel *c = nullptr;
@@ -724,8 +732,8 @@ template <class T> class channel
 		return { detail::st(rc), channel(c) };
 	}
 
-	// The publisher (SPMC: the only one, ebusy when taken; MPMC: one per
-	// producing thread); closed after the channel was closed.
+	/// The publisher (SPMC: the only one, ebusy when taken; MPMC: one per
+	/// producing thread); closed after the channel was closed.
 	result<publisher<T>> open_publisher() const noexcept
 	{
 		photon_publisher *p = nullptr;
@@ -733,7 +741,7 @@ template <class T> class channel
 		return { detail::st(rc), publisher<T>(p) };
 	}
 
-	// A subscriber to messages published from now on.
+	/// A subscriber to messages published from now on.
 	result<subscriber<T>> subscribe() const noexcept
 	{
 		photon_subscriber *s = nullptr;
@@ -741,7 +749,7 @@ template <class T> class channel
 		return { detail::st(rc), subscriber<T>(s) };
 	}
 
-	// A subscriber from the oldest message still held.
+	/// A subscriber from the oldest message still held.
 	result<subscriber<T>> subscribe_from_oldest() const noexcept
 	{
 		photon_subscriber *s = nullptr;
@@ -749,7 +757,7 @@ template <class T> class channel
 		return { detail::st(rc), subscriber<T>(s) };
 	}
 
-	// A group of n logical consumers (n == 0: einval).
+	/// A group of n logical consumers (n == 0: einval).
 	result<group<T>> subscribe_group(std::size_t n) const noexcept
 	{
 		photon_group *g = nullptr;
@@ -757,45 +765,52 @@ template <class T> class channel
 		return { detail::st(rc), group<T>(g) };
 	}
 
+	/// Slots in the ring (0 for an empty channel).
 	std::size_t capacity() const noexcept
 	{
 		return photon_channel_capacity(ch_);
 	}
+	/// Bounded: slots kept free (the publisher waits at capacity -
+	/// watermark outstanding); 0 when lossy.
 	std::size_t watermark() const noexcept
 	{
 		return photon_channel_watermark(ch_);
 	}
+	/// The creation flags (PHOTON_BOUNDED, PHOTON_MPMC, ...).
 	unsigned flags() const noexcept
 	{
 		return photon_channel_flags(ch_);
 	}
+	/// The publisher closed the channel (photon_channel_is_closed).
 	bool is_closed() const noexcept
 	{
 		return photon_channel_is_closed(ch_) != 0;
 	}
-	// Shared channels: the publisher's process died without closing the
-	// channel (its subscribers drain, then see closed). Always false for
-	// in-process channels.
+	/// Shared channels: the publisher's process died without closing the
+	/// channel (its subscribers drain, then see closed). Always false for
+	/// in-process channels.
 	bool abandoned() const noexcept
 	{
 		return photon_channel_abandoned(ch_) != 0;
 	}
-	// Shared channels: tracker entries of dead consumer processes freed
-	// so that a bounded channel's publisher went on.
+	/// Shared channels: tracker entries of dead consumer processes freed
+	/// so that a bounded channel's publisher went on.
 	std::uint64_t reclaimed() const noexcept
 	{
 		return photon_channel_reclaimed(ch_);
 	}
 
-	// Drops this reference (open handles keep the channel alive).
+	/// Drops this reference (open handles keep the channel alive).
 	void reset() noexcept
 	{
 		photon_channel_release(std::exchange(ch_, nullptr));
 	}
+	/// True unless empty.
 	explicit operator bool() const noexcept
 	{
 		return ch_ != nullptr;
 	}
+	/// The C channel; this object keeps its reference.
 	photon_channel *get() const noexcept
 	{
 		return ch_;

@@ -29,15 +29,15 @@ struct Big {
 	std::uint64_t w[200];
 };
 
-#define PHOTON_STRICT_INSTANTIATE(T)                                     \
-	template class photon::channel<T>;                               \
-	template class photon::publisher<T>;                             \
-	template class photon::subscriber<T>;                            \
-	template class photon::group<T>;                                 \
-	template class photon::detail::reader<T, photon::subscriber<T>>; \
-	template class photon::detail::reader<T, photon::group<T>>;      \
-	template struct photon::recv_result<T>;                          \
-	template struct photon::result<photon::channel<T>>;              \
+#define PHOTON_STRICT_INSTANTIATE(T)                             \
+	template class photon::channel<T>;                       \
+	template class photon::publisher<T>;                     \
+	template class photon::subscriber<T>;                    \
+	template class photon::group<T>;                         \
+	template class photon::reader<T, photon::subscriber<T>>; \
+	template class photon::reader<T, photon::group<T>>;      \
+	template struct photon::recv_result<T>;                  \
+	template struct photon::result<photon::channel<T>>;      \
 	template struct photon::topic<T>
 
 PHOTON_STRICT_INSTANTIATE(Quote);
