@@ -29,8 +29,11 @@ PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev libseccomp
 PHOTON_DEMO_PACKAGES=(build-essential cmake pkg-config libnuma-dev
 	libhwloc-dev)
 # What the full check adds: the second compiler for the header test and the
-# formatter CI runs.
-PHOTON_CHECK_PACKAGES=(clang clang-format)
+# formatter CI runs; gold (binutils), lld and llvm-ar for the linkers the
+# compile-time topics are tested with.
+PHOTON_CHECK_PACKAGES=(clang clang-format binutils lld llvm)
+# The API reference (scripts/docs.sh).
+PHOTON_DOCS_PACKAGES=(doxygen)
 # The peers the benchmarks compare with (linked by bench/ only, never by the
 # library), gnuplot for bench/run.sh's plot and valgrind for its exact
 # instruction counts (bench/callgrind.sh).

@@ -12,7 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
 . "$root/scripts/deps.sh"
 photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
-	"${PHOTON_CHECK_PACKAGES[@]}" "${PHOTON_BENCH_PACKAGES[@]}"
+	"${PHOTON_CHECK_PACKAGES[@]}" "${PHOTON_BENCH_PACKAGES[@]}" \
+	"${PHOTON_DOCS_PACKAGES[@]}"
 
 jobs=$(nproc)
 run_suite() { # name, cmake options...
@@ -41,6 +42,9 @@ if (cd "$root" && git ls-files -co --exclude-standard -- 'src/*.[ch]' \
 	echo "error: a wrapped atomic's .v is touched outside common.h" >&2
 	exit 1
 fi
+
+echo "== docs: API reference, every public declaration documented (scripts/docs.sh)"
+"$root/scripts/docs.sh" "$root/build/ci-docs"
 
 # test_hugepages needs reserved 2 MiB pages (it is skipped without them).
 # As root, make sure a few are free; best effort, never a failure.

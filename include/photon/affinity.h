@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Core affinity and the topology a latency-sensitive program needs: pin a
  * thread to a CPU, list the CPUs of a NUMA node, pick a CPU that shares a
  * cache with another (or one that shares none), and pin a thread next to a
@@ -26,48 +27,48 @@ PHOTON__EXTERN_C_BEGIN
 
 struct photon_channel;
 
-/*
+/**
  * Pins the calling thread to OS CPU `cpu`. Returns PHOTON_OK, PHOTON_EINVAL
  * for a CPU that is not available (out of range, offline, outside the
  * cpuset), or PHOTON_ESYS (errno) when the OS refuses.
  */
 PHOTON_API int photon_pin_to_core(unsigned cpu);
 
-/*
+/**
  * Pins the calling thread to the index-th available CPU (the order of
  * photon_available_cores). PHOTON_EINVAL when index >= photon_core_count().
  */
 PHOTON_API int photon_pin_to_core_index(size_t index);
 
-/* Number of available CPUs (>= 1 on a working system). */
+/** Number of available CPUs (>= 1 on a working system). */
 PHOTON_API size_t photon_core_count(void);
 
-/*
+/**
  * Writes up to max available CPUs, ascending, to cpus; returns how many it
  * wrote (0 for NULL or max 0). photon_core_count() entries hold them all.
  */
 PHOTON_API size_t photon_available_cores(unsigned *cpus, size_t max);
 
-/*
+/**
  * Lets the calling thread run on every available CPU again (undoes a pin).
  * Returns PHOTON_OK or PHOTON_ESYS (errno).
  */
 PHOTON_API int photon_unpin(void);
 
-/*
+/**
  * Writes up to max available CPUs of NUMA node `node`, ascending; returns how
  * many it wrote (>= 0), or PHOTON_EINVAL for a node that does not exist.
  * Needs neither libnuma nor hwloc (sysfs without them).
  */
 PHOTON_API int photon_numa_node_cores(int node, unsigned *cpus, size_t max);
 
-/* Flags of photon_core_sharing_cache(). */
+/** Flags of photon_core_sharing_cache(). */
 enum photon_core_flags {
-	/* Skip SMT siblings of the CPU (hyperthreads of the same core). */
+	/** Skip SMT siblings of the CPU (hyperthreads of the same core). */
 	PHOTON_CORE_OTHER_PHYSICAL = 1u << 0
 };
 
-/*
+/**
  * The available CPU, other than `cpu`, that shares the most cache with it:
  * the one sharing the lowest-level data or unified cache (an SMT sibling
  * shares L1; another core of the die usually L3), the lowest number on a tie.
@@ -78,7 +79,7 @@ enum photon_core_flags {
  */
 PHOTON_API int photon_core_sharing_cache(unsigned cpu, unsigned flags);
 
-/*
+/**
  * An available CPU that shares no cache with `cpu` (another die or socket),
  * the lowest number: where a noisy thread disturbs `cpu` least. Returns the
  * CPU (>= 0), PHOTON_EINVAL when `cpu` is not available, or PHOTON_ENOTSUP
@@ -87,7 +88,7 @@ PHOTON_API int photon_core_sharing_cache(unsigned cpu, unsigned flags);
  */
 PHOTON_API int photon_core_sharing_no_cache(unsigned cpu);
 
-/*
+/**
  * Lets the calling thread run only on the available CPUs of the NUMA node
  * that holds the channel's ring (photon_channel_numa_node). Returns that
  * node (>= 0), PHOTON_EINVAL (NULL), PHOTON_EMPTY (the ring's node is not
@@ -96,7 +97,7 @@ PHOTON_API int photon_core_sharing_no_cache(unsigned cpu);
  */
 PHOTON_API int photon_pin_near_channel(const struct photon_channel *ch);
 
-/* "hwloc" or "sysfs": where the topology comes from. Never NULL. */
+/** "hwloc" or "sysfs": where the topology comes from. Never NULL. */
 PHOTON_API const char *photon_affinity_backend(void);
 
 PHOTON__EXTERN_C_END

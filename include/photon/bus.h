@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * A bus of named topics, each its own channel. A topic is created by
  * whichever call names it first, and topics are isolated from each other.
  *
@@ -32,26 +33,26 @@ struct photon_channel;
 struct photon_publisher;
 struct photon_subscriber;
 
-/* A bus whose topics are lossy channels of capacity x msg_size. */
+/** A bus whose topics are lossy channels of capacity x msg_size. */
 PHOTON_API int photon_bus_create(struct photon_bus **out, size_t capacity,
 				 size_t msg_size);
 
-/* Drops the bus's references to its topics. NULL is a no-op. */
+/** Drops the bus's references to its topics. NULL is a no-op. */
 PHOTON_API void photon_bus_destroy(struct photon_bus *b);
 
-/* The topic's single publisher; PHOTON_EBUSY when already taken. */
+/** The topic's single publisher; PHOTON_EBUSY when already taken. */
 PHOTON_API int photon_bus_publisher(struct photon_bus *b, const char *topic,
 				    struct photon_publisher **out);
 
-/* A subscriber to the topic's future messages. */
+/** A subscriber to the topic's future messages. */
 PHOTON_API int photon_bus_subscribe(struct photon_bus *b, const char *topic,
 				    struct photon_subscriber **out);
 
-/* The topic's channel, as a new reference (photon_channel_release). */
+/** The topic's channel, as a new reference (photon_channel_release). */
 PHOTON_API int photon_bus_channel(struct photon_bus *b, const char *topic,
 				  struct photon_channel **out);
 
-/*
+/**
  * Typed topic: creates it with msg_size and type_name, or opens it when both
  * match; otherwise PHOTON_ETYPE. *out is a new reference.
  */
@@ -59,7 +60,7 @@ PHOTON_API int photon_bus_topic(struct photon_bus *b, const char *topic,
 				size_t msg_size, const char *type_name,
 				struct photon_channel **out);
 
-/* Number of topics. 0 for NULL. */
+/** Number of topics. 0 for NULL. */
 PHOTON_API size_t photon_bus_topic_count(struct photon_bus *b);
 
 PHOTON__EXTERN_C_END

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Channels, publishers, subscribers and subscriber groups.
  *
  * A channel is a ring of `capacity` slots. Each slot is 64-byte aligned and
  * holds an 8-byte stamp followed by the payload; the stamp says which
  * sequence the slot holds and whether its write is complete:
  *
+ * @code{.unparsed}
  *   0        never written
  *   2s + 1   write of sequence s in progress
  *   2s + 2   write of sequence s complete
+ * @endcode
  *
  * Stamps only grow within a slot. The publisher also stores the sequence of
  * the last published message into a shared cursor on a cache line of its
@@ -48,59 +51,59 @@ struct photon_subscriber;
 struct photon_group;
 struct photon_wait;
 
-/* Flags of struct photon_opts. */
+/** Flags of struct photon_opts. */
 enum photon_flags {
-	/* Lossless: at most capacity - watermark messages outstanding. */
+	/** Lossless: at most capacity - watermark messages outstanding. */
 	PHOTON_BOUNDED = 1u << 0,
-	/*
+	/**
 	 * Several publisher handles, each used by its own thread: a sequence
 	 * is claimed with one atomic fetch-add (bounded: a compare-and-swap
 	 * below the gate), and the channel closes with its last handle.
 	 */
 	PHOTON_MPMC = 1u << 1,
-	/* Ring on 2 MiB hugetlb pages; alone, strict (PHOTON_ENOMEM when
+	/** Ring on 2 MiB hugetlb pages; alone, strict (PHOTON_ENOMEM when
 	 * none are free). */
 	PHOTON_HUGEPAGES = 1u << 2,
-	/* Transparent huge pages; with PHOTON_HUGEPAGES, its fallback. */
+	/** Transparent huge pages; with PHOTON_HUGEPAGES, its fallback. */
 	PHOTON_THP = 1u << 3,
-	/* Lock the ring in RAM at creation. */
+	/** Lock the ring in RAM at creation. */
 	PHOTON_MLOCK = 1u << 4,
-	/* Touch every page of the ring at creation. */
+	/** Touch every page of the ring at creation. */
 	PHOTON_PREFAULT = 1u << 5,
-	/* Place the ring on opts.numa_node (needs libnuma). */
+	/** Place the ring on opts.numa_node (needs libnuma). */
 	PHOTON_NUMA = 1u << 6
 };
 
-/*
+/**
  * Channel options. A zeroed struct with capacity and msg_size set is a valid
  * lossy channel. The struct only grows at the end, into `reserved`, which
  * must be zero.
  */
 struct photon_opts {
-	size_t capacity;  /* slots, at least 2 (powers of two index fastest) */
-	size_t msg_size;  /* bytes per message, 1 .. PHOTON_MSG_SIZE_MAX */
-	size_t watermark; /* bounded only: headroom kept free, < capacity */
-	unsigned flags;	  /* enum photon_flags */
-	int numa_node;	  /* with PHOTON_NUMA */
-	/*
+	size_t capacity;  /**< slots, >= 2 (powers of two index fastest) */
+	size_t msg_size;  /**< bytes per message, 1 to PHOTON_MSG_SIZE_MAX */
+	size_t watermark; /**< bounded only: headroom kept free, < capacity */
+	unsigned flags;	  /**< enum photon_flags */
+	int numa_node;	  /**< with PHOTON_NUMA */
+	/**
 	 * Bounded only: a consumer that holds the publisher back without
 	 * reading for this long stops gating it (counted; it sees LAGGED when
 	 * it returns and gates again from there). 0: never (the default).
 	 */
 	uint64_t stall_timeout_ns;
-	/*
+	/**
 	 * Shared channels (photon_shm_create): consumers the segment can
-	 * track at once, 1 .. 4096; 0 means 64. In-process channels: must
+	 * track at once, 1 to 4096; 0 means 64. In-process channels: must
 	 * be 0 (they track any number).
 	 */
 	uint64_t max_consumers;
-	uint64_t reserved[4];
+	uint64_t reserved[4]; /**< zero: room to grow */
 };
 
-/* Offset of the payload in a slot: right after the 8-byte stamp. */
+/** Offset of the payload in a slot: right after the 8-byte stamp. */
 #define PHOTON_SLOT_PAYLOAD_OFFSET 8
 
-/*
+/**
  * Bytes per slot for an n-byte payload: stamp + payload rounded up to whole
  * cache lines. The hot paths derive it from n rather than loading it, so for
  * the typed wrappers it is a constant and the slot index a shift.
@@ -112,7 +115,7 @@ struct photon_opts {
 
 /* ---- channels ---- */
 
-/*
+/**
  * Creates a lossy channel: publish never blocks and overwrites the oldest
  * slot; a reader that falls a whole ring behind gets PHOTON_LAGGED.
  * capacity: any value >= 2 (powers of two index fastest); msg_size: 1 ..
@@ -122,7 +125,7 @@ struct photon_opts {
 PHOTON_API int photon_channel_create(struct photon_channel **out,
 				     size_t capacity, size_t msg_size);
 
-/*
+/**
  * Creates a bounded (lossless) channel: at most capacity - watermark
  * messages may be outstanding (published and not yet read by the slowest
  * subscriber). 0 <= watermark < capacity.
@@ -131,15 +134,15 @@ PHOTON_API int photon_channel_create_bounded(struct photon_channel **out,
 					     size_t capacity, size_t msg_size,
 					     size_t watermark);
 
-/* Creates a channel from options; unknown flag bits are PHOTON_EINVAL. */
+/** Creates a channel from options; unknown flag bits are PHOTON_EINVAL. */
 PHOTON_API int photon_channel_create_opts(struct photon_channel **out,
 					  const struct photon_opts *opts);
 
-/* Short form of a lossy PHOTON_MPMC channel. */
+/** Short form of a lossy PHOTON_MPMC channel. */
 PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
 					  size_t capacity, size_t msg_size);
 
-/*
+/**
  * Drops the creator's reference. The memory lives on while a publisher or a
  * subscriber of the channel is open. NULL is a no-op. Like every close
  * below, it ends the handle: a second call or any use after it is undefined
@@ -147,24 +150,28 @@ PHOTON_API int photon_channel_create_mpmc(struct photon_channel **out,
  */
 PHOTON_API void photon_channel_release(struct photon_channel *ch);
 
-/* Takes one more reference, released with photon_channel_release(). */
+/** Takes one more reference, released with photon_channel_release(). */
 PHOTON_API struct photon_channel *
 photon_channel_retain(struct photon_channel *ch);
 
-/* Getters; 0 for NULL. */
+/** Slots in the ring. 0 for NULL. */
 PHOTON_API size_t photon_channel_capacity(const struct photon_channel *ch);
+/** Bytes per message. 0 for NULL. */
 PHOTON_API size_t photon_channel_msg_size(const struct photon_channel *ch);
+/** Headroom a bounded channel keeps free. 0 for NULL. */
 PHOTON_API size_t photon_channel_watermark(const struct photon_channel *ch);
+/** The enum photon_flags it was created with. 0 for NULL. */
 PHOTON_API unsigned photon_channel_flags(const struct photon_channel *ch);
+/** Page size the ring really got (photon/mem.h). 0 for NULL. */
 PHOTON_API size_t photon_channel_page_size(const struct photon_channel *ch);
-/* 1 once the publisher closed the channel. */
+/** 1 once the publisher closed the channel. */
 PHOTON_API int photon_channel_is_closed(const struct photon_channel *ch);
-/* Consumers the stall timeout stopped waiting for, in total. */
+/** Consumers the stall timeout stopped waiting for, in total. */
 PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch);
 
 /* ---- shared channels (named shared memory) ---- */
 
-/*
+/**
  * Creates the segment `name` and a channel in it that other processes open
  * with photon_shm_open. name: the POSIX shared-memory name without its '/'
  * (the file /dev/shm/NAME on Linux), 1 to 200 bytes, no '/'. opts as for
@@ -182,7 +189,7 @@ PHOTON_API uint64_t photon_channel_stalls(const struct photon_channel *ch);
 PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
 				 const struct photon_opts *opts, unsigned mode);
 
-/*
+/**
  * Maps the existing segment `name`, validating its header before anything
  * else is read: PHOTON_ENOENT, PHOTON_EPERM (errno kept) or PHOTON_EPROTO
  * (not a segment of this layout: magic, layout version, sizes, capacity and
@@ -191,12 +198,12 @@ PHOTON_API int photon_shm_create(struct photon_channel **out, const char *name,
  */
 PHOTON_API int photon_shm_open(struct photon_channel **out, const char *name);
 
-/* Removes the name; processes that mapped it keep their mapping.
+/** Removes the name; processes that mapped it keep their mapping.
  * PHOTON_ENOENT when there is none, PHOTON_EINVAL for a bad name,
  * PHOTON_EPERM or PHOTON_ESYS (errno kept). */
 PHOTON_API int photon_shm_unlink(const char *name);
 
-/*
+/**
  * 1 when the channel's publisher died without closing it (a crash): its
  * subscribers drain what was published and then get PHOTON_CLOSED. 0 for
  * in-process channels. The death is noticed by blocking and timed receives
@@ -206,13 +213,13 @@ PHOTON_API int photon_shm_unlink(const char *name);
  */
 PHOTON_API int photon_channel_abandoned(const struct photon_channel *ch);
 
-/* Shared channels: tracker entries of consumers whose process died,
+/** Shared channels: tracker entries of consumers whose process died,
  * freed so that a bounded channel's publisher went on. */
 PHOTON_API uint64_t photon_channel_reclaimed(const struct photon_channel *ch);
 
 /* ---- publisher ---- */
 
-/*
+/**
  * Opens the channel's single publisher. PHOTON_EBUSY if one is already open,
  * PHOTON_CLOSED if the channel was closed. The handle is used by one thread
  * at a time and runs concurrently with any number of subscribers. On a
@@ -222,23 +229,23 @@ PHOTON_API uint64_t photon_channel_reclaimed(const struct photon_channel *ch);
 PHOTON_API int photon_publisher_open(struct photon_channel *ch,
 				     struct photon_publisher **out);
 
-/*
+/**
  * Closes the channel for good: subscribers drain what was published, then
  * every read returns PHOTON_CLOSED. Frees the handle. NULL is a no-op.
  */
 PHOTON_API void photon_publisher_close(struct photon_publisher *p);
 
-/*
+/**
  * Publishes one message of msg_size bytes read from msg. Lossy: never
  * blocks. Bounded: waits for room (spinning, then pausing).
  * Returns PHOTON_OK or PHOTON_EINVAL.
  */
 PHOTON_API int photon_publish(struct photon_publisher *p, const void *msg);
 
-/* As photon_publish, but PHOTON_FULL (nothing written) instead of waiting. */
+/** As photon_publish, but PHOTON_FULL (nothing written) instead of waiting. */
 PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg);
 
-/*
+/**
  * Publishes count messages stored back to back at msgs (count * msg_size
  * bytes). The cursor advances after every message, and backpressure applies
  * per message. count == 0 is a no-op.
@@ -246,32 +253,32 @@ PHOTON_API int photon_try_publish(struct photon_publisher *p, const void *msg);
 PHOTON_API int photon_publish_batch(struct photon_publisher *p,
 				    const void *msgs, size_t count);
 
-/* Messages published so far through this handle (SPMC: the next
+/** Messages published so far through this handle (SPMC: the next
  * sequence). 0 for NULL. Another thread may read it while the handle is in
  * use (for lag monitoring); it must not close the handle meanwhile. */
 PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p);
 
-/* The channel of a handle (no new reference). */
+/** The channel of a handle (no new reference). */
 PHOTON_API struct photon_channel *
 photon_publisher_channel(const struct photon_publisher *p);
 
 /* ---- subscribers ---- */
 
-/* Subscribes to messages published from now on. Thread-safe. */
+/** Subscribes to messages published from now on. Thread-safe. */
 PHOTON_API int photon_subscribe(struct photon_channel *ch,
 				struct photon_subscriber **out);
 
-/*
+/**
  * Subscribes from the oldest message still held (bounded: from the oldest
  * message the publisher may still rely on; see the README).
  */
 PHOTON_API int photon_subscribe_from_oldest(struct photon_channel *ch,
 					    struct photon_subscriber **out);
 
-/* Closes the subscriber; in a bounded channel it stops gating at once. */
+/** Closes the subscriber; in a bounded channel it stops gating at once. */
 PHOTON_API void photon_subscriber_close(struct photon_subscriber *s);
 
-/*
+/**
  * Reads the next message into out (msg_size bytes). PHOTON_OK, PHOTON_EMPTY
  * (nothing new), PHOTON_LAGGED (overrun: photon_subscriber_last_skipped()
  * says by how many; the next call returns the oldest message held) or
@@ -279,17 +286,18 @@ PHOTON_API void photon_subscriber_close(struct photon_subscriber *s);
  */
 PHOTON_API int photon_try_recv(struct photon_subscriber *s, void *out);
 
-/*
+/**
  * Waits for the next message with the default wait strategy (adaptive).
  * Lag is counted but not returned. PHOTON_OK or PHOTON_CLOSED.
  */
 PHOTON_API int photon_recv(struct photon_subscriber *s, void *out);
 
-/* As photon_recv with a wait strategy; NULL means the default. */
+/** As photon_recv with a wait strategy; NULL means the default. */
 PHOTON_API int photon_recv_with(struct photon_subscriber *s, void *out,
 				const struct photon_wait *w);
 
-/*
+/** @{ */
+/**
  * As photon_recv_with, but gives up after timeout_ns, or at deadline_ns of
  * CLOCK_MONOTONIC (photon_monotonic_ns()): then PHOTON_EMPTY. Lets a reader
  * thread wake to check for shutdown. A timeout of 0 polls once.
@@ -300,17 +308,18 @@ PHOTON_API int photon_recv_timeout(struct photon_subscriber *s, void *out,
 PHOTON_API int photon_recv_deadline(struct photon_subscriber *s, void *out,
 				    const struct photon_wait *w,
 				    uint64_t deadline_ns);
+/** @} */
 
-/*
+/**
  * Delivers the newest message not yet read and moves past everything older
  * (not counted as lagged). PHOTON_OK, PHOTON_EMPTY or PHOTON_CLOSED.
  */
 PHOTON_API int photon_latest(struct photon_subscriber *s, void *out);
 
-/* Messages published and not yet read, capped at the capacity. */
+/** Messages published and not yet read, capped at the capacity. */
 PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s);
 
-/*
+/**
  * The sequence number the next receive will deliver (messages are numbered
  * from 0 in publish order). After a PHOTON_OK the message received was
  * position - 1; a LAGGED moves it past the messages lost. 0 for NULL.
@@ -318,7 +327,7 @@ PHOTON_API uint64_t photon_pending(const struct photon_subscriber *s);
 PHOTON_API uint64_t
 photon_subscriber_position(const struct photon_subscriber *s);
 
-/*
+/**
  * Event loops: a file descriptor (owned by the handle, closed with it) that
  * is readable (POLLIN, for poll/epoll/io_uring/libuv) whenever a message or
  * the close waits for this reader after a receive returned PHOTON_EMPTY.
@@ -333,7 +342,7 @@ photon_subscriber_position(const struct photon_subscriber *s);
  */
 PHOTON_API int photon_subscriber_fd(struct photon_subscriber *s);
 
-/*
+/**
  * A handler of photon_poll: msg points at a private copy of the message
  * (msg_size bytes, never torn), valid during the call; seq is its sequence
  * number. Non-zero stops the poll after this message. It must not receive
@@ -341,7 +350,7 @@ PHOTON_API int photon_subscriber_fd(struct photon_subscriber *s);
  */
 typedef int (*photon_handler_fn)(void *ctx, const void *msg, uint64_t seq);
 
-/*
+/**
  * Batch receive: hands up to `limit` available messages, in order, to fn,
  * without waiting. Returns how many were handled (0 when none was
  * waiting), or PHOTON_CLOSED once the channel is closed and drained (a
@@ -355,16 +364,18 @@ typedef int (*photon_handler_fn)(void *ctx, const void *msg, uint64_t seq);
 PHOTON_API long photon_poll(struct photon_subscriber *s, photon_handler_fn fn,
 			    void *ctx, size_t limit);
 
-/* Counters: skipped by the last LAGGED; delivered; skipped in total. */
+/** Counter: messages skipped by the last LAGGED. */
 PHOTON_API uint64_t
 photon_subscriber_last_skipped(const struct photon_subscriber *s);
+/** Counter: messages delivered. */
 PHOTON_API uint64_t
 photon_subscriber_received(const struct photon_subscriber *s);
+/** Counter: messages skipped in total. */
 PHOTON_API uint64_t photon_subscriber_lagged(const struct photon_subscriber *s);
-/* received / (received + lagged); 0.0 when nothing was seen. */
+/** received / (received + lagged); 0.0 when nothing was seen. */
 PHOTON_API double
 photon_subscriber_receive_ratio(const struct photon_subscriber *s);
-/*
+/**
  * Bounded channels with a stall timeout: how many times the publisher
  * stopped waiting for this consumer.
  */
@@ -372,7 +383,7 @@ PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s);
 
 /* ---- subscriber groups ---- */
 
-/*
+/**
  * n logical consumers polled together by one thread at the cost of one:
  * they share one cursor, so a read costs the same whatever n is. The group
  * gates a bounded channel as one consumer, its counters count each message
@@ -380,26 +391,42 @@ PHOTON_API uint64_t photon_subscriber_stalls(const struct photon_subscriber *s);
  */
 PHOTON_API int photon_group_subscribe(struct photon_channel *ch, size_t n,
 				      struct photon_group **out);
+/** As photon_subscriber_close(). */
 PHOTON_API void photon_group_close(struct photon_group *g);
+/** As photon_try_recv(). */
 PHOTON_API int photon_group_try_recv(struct photon_group *g, void *out);
+/** As photon_recv(). */
 PHOTON_API int photon_group_recv(struct photon_group *g, void *out);
+/** As photon_recv_with(). */
 PHOTON_API int photon_group_recv_with(struct photon_group *g, void *out,
 				      const struct photon_wait *w);
+/** As photon_recv_timeout(). */
 PHOTON_API int photon_group_recv_timeout(struct photon_group *g, void *out,
 					 const struct photon_wait *w,
 					 uint64_t timeout_ns);
+/** As photon_recv_deadline(). */
 PHOTON_API int photon_group_recv_deadline(struct photon_group *g, void *out,
 					  const struct photon_wait *w,
 					  uint64_t deadline_ns);
+/** As photon_subscriber_stalls(). */
 PHOTON_API uint64_t photon_group_stalls(const struct photon_group *g);
+/** n, the number of logical consumers. 0 for NULL. */
 PHOTON_API size_t photon_group_size(const struct photon_group *g);
+/** As photon_subscriber_last_skipped(). */
 PHOTON_API uint64_t photon_group_last_skipped(const struct photon_group *g);
+/** As photon_subscriber_received(). */
 PHOTON_API uint64_t photon_group_received(const struct photon_group *g);
+/** As photon_subscriber_lagged(). */
 PHOTON_API uint64_t photon_group_lagged(const struct photon_group *g);
+/** As photon_subscriber_receive_ratio(). */
 PHOTON_API double photon_group_receive_ratio(const struct photon_group *g);
+/** As photon_pending(). */
 PHOTON_API uint64_t photon_group_pending(const struct photon_group *g);
+/** As photon_subscriber_position(). */
 PHOTON_API uint64_t photon_group_position(const struct photon_group *g);
+/** As photon_subscriber_fd(). */
 PHOTON_API int photon_group_fd(struct photon_group *g);
+/** As photon_poll(). */
 PHOTON_API long photon_group_poll(struct photon_group *g, photon_handler_fn fn,
 				  void *ctx, size_t limit);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * A portable time-stamp counter (photonring-metrics: link
  * PhotonRing::metrics, or pkg-config photon-ring-metrics).
  *
@@ -15,11 +16,13 @@
 
 PHOTON__EXTERN_C_BEGIN
 
-/*
+/** @{ */
+/**
  * The instruction ladder of the inline TSC reads. Library code keeps its
  * architecture-specific instructions in src/arch.h; these two are here
  * because they must inline into the caller's code.
  *
+ * @code{.unparsed}
  *   x86 / x86-64  RDTSC; ordered: RDTSCP (waits until every earlier
  *                 instruction has executed) then LFENCE (no later one
  *                 starts before the read). Invariant TSC: one rate on every
@@ -27,11 +30,13 @@ PHOTON__EXTERN_C_BEGIN
  *   AArch64       MRS CNTVCT_EL0, the virtual counter (often 24 MHz to
  *                 1 GHz); ordered: between two ISBs.
  *   elsewhere     photon_tsc_read(): CLOCK_MONOTONIC in nanoseconds.
+ * @endcode
  */
 PHOTON_API uint64_t photon_tsc_read(void);
 PHOTON_API uint64_t photon_tsc_read_ordered(void);
+/** @} */
 
-/*
+/**
  * Current counter value; the read may move among the surrounding
  * instructions (cheapest). Exported twin: photon_tsc_read(). Any thread.
  */
@@ -48,7 +53,7 @@ PHOTON__INLINE uint64_t photon_tsc_now(void)
 #endif
 }
 
-/*
+/**
  * Current counter value, read after every earlier instruction completed and
  * before any later one starts: for the end of a timed region, or a stamp
  * that must not be taken early. Exported twin: photon_tsc_read_ordered().
@@ -72,10 +77,10 @@ PHOTON__INLINE uint64_t photon_tsc_now_ordered(void)
 #endif
 }
 
-/* What photon_tsc_now() reads: "rdtsc", "cntvct_el0" or "clock_gettime". */
+/** What photon_tsc_now() reads: "rdtsc", "cntvct_el0" or "clock_gettime". */
 PHOTON_API const char *photon_tsc_source(void);
 
-/*
+/**
  * Measures the counter's rate against CLOCK_MONOTONIC over window_ns (0: 10
  * ms; at most 10 s) and stores ticks per nanosecond in *ticks_per_ns (about
  * the TSC frequency in GHz; 1.0 for the clock_gettime source). The calling
@@ -85,7 +90,7 @@ PHOTON_API const char *photon_tsc_source(void);
  */
 PHOTON_API int photon_tsc_calibrate(double *ticks_per_ns, uint64_t window_ns);
 
-/*
+/**
  * ticks / ticks_per_ns, rounded to the nearest nanosecond and saturated at
  * UINT64_MAX; 0 when ticks_per_ns is not a positive finite number.
  */

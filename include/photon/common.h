@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Shared definitions of the public headers: the export macro, the status
  * codes, and the small atomic layer the inline hot paths use.
  *
@@ -61,7 +62,7 @@
 #define PHOTON__PUN(T, x)  ((T)(x))
 #endif
 
-/*
+/**
  * Every public symbol carries PHOTON_API; the library is built with
  * -fvisibility=hidden, so everything else stays internal. The same attribute
  * serves the static and the shared library.
@@ -78,10 +79,10 @@
  * Two cache lines: shared fields written by different threads sit this far
  * apart because the adjacent-line prefetcher pulls lines in pairs.
  */
-#define PHOTON_CACHE_LINE	    64
+#define PHOTON_CACHE_LINE	    64 /**< Bytes per cache line. */
 #define PHOTON__FALSE_SHARING_RANGE 128
 
-/*
+/**
  * The status codes. One table produces the constants and photon_strerror(),
  * so the two cannot drift apart.
  */
@@ -107,29 +108,37 @@
 	  "not a valid shared channel: its header fails validation")
 
 #define PHOTON__STATUS_ENUM(name, value, text) name = value,
+/**
+ * What the int-returning calls return: PHOTON_OK or a negative code, each
+ * with its text from PHOTON_STATUS_TABLE.
+ */
 enum photon_status { PHOTON_STATUS_TABLE(PHOTON__STATUS_ENUM) };
 #undef PHOTON__STATUS_ENUM
 
-/* Largest payload a channel accepts (1 MiB). */
+/** Largest payload a channel accepts (1 MiB). */
 #define PHOTON_MSG_SIZE_MAX (PHOTON__CAST(size_t, 1) << 20)
 
 PHOTON__EXTERN_C_BEGIN
 
-/*
- * Name of a status code, e.g. "nothing new to read yet". Never NULL, also for
- * codes it does not know. Thread-safe.
+/**
+ * Name of a status code, such as "nothing new to read yet". Never NULL, also
+ * for codes it does not know. Thread-safe.
  */
 PHOTON_API const char *photon_strerror(int code);
 
-/*
+/**
  * Detail of the calling thread's last failed control-plane call (create,
  * open, subscribe, ...): what failed and what to do. "" when there was none.
  * The hot path (publish, try_recv) never sets it. Thread-safe (per thread).
  */
 PHOTON_API const char *photon_last_error_message(void);
 
-/* Run-time version, to compare with PHOTON_VERSION_* from the headers. */
+/**
+ * Run-time version, to compare with PHOTON_VERSION_* from the headers:
+ * PHOTON_VERSION_NUMBER of the library's build.
+ */
 PHOTON_API unsigned photon_version(void);
+/** PHOTON_VERSION_STRING of the library's build. */
 PHOTON_API const char *photon_version_string(void);
 
 PHOTON__EXTERN_C_END

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * The error detail for libraries built on libphotonring: the companions
  * (photonring-metrics, photonring-topology) or a user's own layer report a
  * failure the way the core does, so photon_last_error_message()
@@ -13,7 +14,7 @@
 
 PHOTON__EXTERN_C_BEGIN
 
-/*
+/**
  * Sets the calling thread's detail message, printf-style (truncated to 511
  * bytes), and returns code, so that a failure is reported in one statement:
  * return photon_set_error(PHOTON_EINVAL, "capacity %zu: ...", cap).

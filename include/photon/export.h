@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Export of counters and histograms (photonring-metrics: link
  * PhotonRing::metrics, or pkg-config photon-ring-metrics).
  *
@@ -30,47 +31,48 @@ struct photon_group;
 struct photon_publisher;
 struct photon_histogram;
 
-/*
+/**
  * A Prometheus label. Names match [a-zA-Z_][a-zA-Z0-9_]* and do not start
  * with "__"; values are any string (escaped on output). The registry copies
  * the pairs but borrows the strings: they must outlive the registration.
  */
 struct photon_label {
-	const char *name;
-	const char *value;
+	const char *name;  /**< Label name. */
+	const char *value; /**< Label value. */
 };
 
+/** Most labels of one registered object. */
 #define PHOTON_METRICS_MAX_LABELS 8
 
-/*
+/**
  * How a histogram is exported. Zero-initialise, set name; the struct only
  * grows at the end, into `reserved`, which must be zero.
  */
 struct photon_metric_histogram {
-	/* Family name after the registry prefix, [a-zA-Z_:][a-zA-Z0-9_:]*,
-	 * e.g. "recv_latency_seconds". */
+	/** Family name after the registry prefix, [a-zA-Z_:][a-zA-Z0-9_:]*,
+	 * for example "recv_latency_seconds". */
 	const char *name;
-	/* # HELP text; NULL: a generic one. Borrowed. */
+	/** `# HELP` text; NULL: a generic one. Borrowed. */
 	const char *help;
-	/*
+	/**
 	 * Exported value = recorded value * scale. Prometheus convention is
 	 * seconds: 1e-9 for nanoseconds, 1e-9 / ticks_per_ns for TSC ticks.
 	 * 0 means 1 (export the raw values). Positive and finite otherwise.
 	 */
 	double scale;
-	/*
+	/**
 	 * The le bounds in exported units, finite and strictly increasing;
 	 * +Inf is added. NULL (with nbounds 0): 1, 2.5, 5 x 10^k seconds
 	 * from 10 ns to 10 s (28 bounds). Borrowed.
 	 */
 	const double *bounds;
-	size_t nbounds;
-	uint64_t reserved[4];
+	size_t nbounds;	      /**< Entries in bounds. */
+	uint64_t reserved[4]; /**< Zero: room to grow. */
 };
 
 struct photon_metrics;
 
-/*
+/**
  * A registry of up to capacity objects, allocated once here. Family names
  * start with prefix and "_" (NULL: "photon"; "": no prefix). PHOTON_OK,
  * PHOTON_EINVAL (NULL out, capacity 0, a prefix that is not a metric name)
@@ -79,21 +81,24 @@ struct photon_metrics;
 PHOTON_API int photon_metrics_create(struct photon_metrics **out,
 				     const char *prefix, size_t capacity);
 
-/* Frees the registry (not the objects). NULL is a no-op. */
+/** Frees the registry (not the objects). NULL is a no-op. */
 PHOTON_API void photon_metrics_destroy(struct photon_metrics *m);
 
-/*
+/** @{ */
+/**
  * Registers a subscriber, group or publisher with up to
  * PHOTON_METRICS_MAX_LABELS labels (labels may be NULL when nlabels is 0).
  * The handle must stay open until photon_metrics_remove(). PHOTON_OK,
  * PHOTON_EINVAL (NULL, bad or duplicate label name, too many labels, object
  * already registered) or PHOTON_ENOMEM (registry full).
  *
+ * @code{.unparsed}
  *   subscriber: <prefix>_subscriber_received_total, _lagged_total (counters:
  *               messages delivered, messages lost to overruns),
  *               _receive_ratio, _pending (gauges)
  *   group:      <prefix>_group_* as above, plus _members (gauge)
  *   publisher:  <prefix>_publisher_published_total (counter: the sequence)
+ * @endcode
  */
 PHOTON_API int photon_metrics_add_subscriber(struct photon_metrics *m,
 					     const struct photon_subscriber *s,
@@ -107,10 +112,11 @@ PHOTON_API int photon_metrics_add_publisher(struct photon_metrics *m,
 					    const struct photon_publisher *p,
 					    const struct photon_label *labels,
 					    size_t nlabels);
+/** @} */
 
-/*
- * Registers a histogram as the family <prefix>_<desc->name> (type
- * histogram: _bucket{le=...}, _sum, _count). Histograms registered under
+/**
+ * Registers a histogram as the family `<prefix>_<desc->name>` (type
+ * histogram: `_bucket{le=...}`, `_sum`, `_count`). Histograms registered under
  * one name form one family (HELP from the first) and need distinct label
  * sets; "le" is not allowed as a label. Codes as above, and PHOTON_EINVAL
  * for a bad scale or bounds, or a name that is not a metric name, is a
@@ -124,15 +130,15 @@ photon_metrics_add_histogram(struct photon_metrics *m,
 			     const struct photon_metric_histogram *desc,
 			     const struct photon_label *labels, size_t nlabels);
 
-/* Unregisters object (a handle or histogram), e.g. before closing it.
+/** Unregisters object (a handle or histogram), for example before closing it.
  * PHOTON_OK or PHOTON_EINVAL (NULL, not registered). */
 PHOTON_API int photon_metrics_remove(struct photon_metrics *m,
 				     const void *object);
 
-/* Entries registered. 0 for NULL. */
+/** Entries registered. 0 for NULL. */
 PHOTON_API size_t photon_metrics_count(const struct photon_metrics *m);
 
-/*
+/**
  * Renders every registered object as Prometheus text exposition format
  * 0.0.4 into buf, snprintf-style: writes at most len bytes including the
  * terminating NUL (nothing when len is 0; buf may then be NULL) and returns
@@ -143,20 +149,20 @@ PHOTON_API size_t photon_metrics_count(const struct photon_metrics *m);
 PHOTON_API ptrdiff_t photon_metrics_prometheus(const struct photon_metrics *m,
 					       char *buf, size_t len);
 
-/* The same text written to f. PHOTON_OK, PHOTON_EINVAL or PHOTON_ESYS
+/** The same text written to f. PHOTON_OK, PHOTON_EINVAL or PHOTON_ESYS
  * (a write failed; errno preserved). */
 PHOTON_API int photon_metrics_prometheus_file(const struct photon_metrics *m,
 					      FILE *f);
 
 /* ---- StatsD ---- */
 
-/* Largest datagram: fits a 1500-byte Ethernet MTU with IPv6 and UDP
+/** Largest datagram: fits a 1500-byte Ethernet MTU with IPv6 and UDP
  * headers. Lines are batched into datagrams of at most this size. */
 #define PHOTON_STATSD_MTU 1432
 
 struct photon_statsd;
 
-/*
+/**
  * A StatsD sink sending UDP datagrams to host:port (a numeric address or a
  * name for getaddrinfo). Every metric name gets prefix and "." in front
  * (NULL or "": nothing). PHOTON_OK, PHOTON_EINVAL (NULL, port 0, a prefix
@@ -166,10 +172,11 @@ struct photon_statsd;
 PHOTON_API int photon_statsd_open(struct photon_statsd **out, const char *host,
 				  uint16_t port, const char *prefix);
 
-/* Sends what is pending, closes the socket, frees the handle. NULL: no-op. */
+/** Sends what is pending, closes the socket, frees the handle. NULL: no-op. */
 PHOTON_API void photon_statsd_close(struct photon_statsd *s);
 
-/*
+/** @{ */
+/**
  * Queue one line: "name:delta|c", "name:value|g", "name:ms|ms". A line that
  * does not fit the pending datagram sends it first. PHOTON_OK, PHOTON_EINVAL
  * (NULL, a name that is empty or holds ':', '|', '@' or a newline, a value
@@ -182,17 +189,19 @@ PHOTON_API int photon_statsd_gauge(struct photon_statsd *s, const char *name,
 				   double value);
 PHOTON_API int photon_statsd_timing(struct photon_statsd *s, const char *name,
 				    double ms);
+/** @} */
 
-/* Sends the pending datagram, if any. PHOTON_OK, PHOTON_EINVAL or
+/** Sends the pending datagram, if any. PHOTON_OK, PHOTON_EINVAL or
  * PHOTON_ESYS (errno preserved; the datagram is dropped). */
 PHOTON_API int photon_statsd_flush(struct photon_statsd *s);
 
-/*
+/**
  * Sends every object of the registry, then flushes. Names are
- * [<sink prefix>.][<registry prefix>.]<kind>.<label values>.<metric>, e.g.
+ * `[<sink prefix>.][<registry prefix>.]<kind>.<label values>.<metric>`, e.g.
  * "app.photon.subscriber.md.a.received", label values in registration
- * order with characters outside [A-Za-z0-9_-] replaced by '_':
+ * order with characters outside `[A-Za-z0-9_-]` replaced by '_':
  *
+ * @code{.unparsed}
  *   subscriber, group: received, lagged (counters: the increase since the
  *                      last send), receive_ratio, pending (gauges);
  *                      a group also members (gauge)
@@ -200,6 +209,7 @@ PHOTON_API int photon_statsd_flush(struct photon_statsd *s);
  *   histogram:         <name>.<labels>.count (counter, increase) and
  *                      p50, p90, p99, p999, max as gauges of value * scale
  *                      * 1000 (milliseconds when scale gives seconds).
+ * @endcode
  *
  * Percentiles go as gauges, not as "|ms" timers, which the server would
  * aggregate again (percentiles of percentiles). The increases are kept in

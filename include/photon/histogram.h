@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * An HDR-style latency histogram (photonring-metrics: link
  * PhotonRing::metrics, or pkg-config photon-ring-metrics).
  *
@@ -26,17 +27,18 @@
 
 PHOTON__EXTERN_C_BEGIN
 
-#define PHOTON_HISTOGRAM_SIG_BITS_MIN	  1
-#define PHOTON_HISTOGRAM_SIG_BITS_MAX	  10
-#define PHOTON_HISTOGRAM_SIG_BITS_DEFAULT 7 /* 0.39 %, 58 KiB */
+#define PHOTON_HISTOGRAM_SIG_BITS_MIN	  1  /**< fewest significant bits */
+#define PHOTON_HISTOGRAM_SIG_BITS_MAX	  10 /**< most significant bits */
+#define PHOTON_HISTOGRAM_SIG_BITS_DEFAULT 7  /**< default: 0.39 %, 58 KiB */
 
-/*
+/**
  * Private: the fields the inline photon_histogram_record() touches, all on
  * one cache line, followed in the same memory by the bucket counters. Do not
  * copy the struct (counts points into its own memory): use
  * photon_histogram_copy().
  */
 struct photon_histogram {
+	/** @privatesection */
 	union {
 		uint64_t *counts; /* bucket counters, right after this struct */
 		uint64_t counts_word_; /* 8 bytes on 32-bit targets too */
@@ -54,16 +56,16 @@ struct photon_histogram {
 PHOTON__STATIC_ASSERT(sizeof(struct photon_histogram) == 64,
 		      "the recording fields fill one cache line");
 
-/* Bytes photon_histogram_init() needs for sig_bits b in range (a constant
+/** Bytes photon_histogram_init() needs for sig_bits b in range (a constant
  * expression, for static buffers). */
 #define PHOTON_HISTOGRAM_BYTES(b)          \
 	(sizeof(struct photon_histogram) + \
 	 (PHOTON__CAST(size_t, 65 - (b)) << (b)) * 8)
 
-/* The same as a function: 0 means the default; 0 when out of range. */
+/** The same as a function: 0 means the default; 0 when out of range. */
 PHOTON_API size_t photon_histogram_size(unsigned sig_bits);
 
-/*
+/**
  * Allocates a histogram with sig_bits significant bits (0: the default).
  * PHOTON_OK, PHOTON_EINVAL (NULL out, sig_bits out of range) or
  * PHOTON_ENOMEM. The one allocation of its life; free with
@@ -72,7 +74,7 @@ PHOTON_API size_t photon_histogram_size(unsigned sig_bits);
 PHOTON_API int photon_histogram_create(struct photon_histogram **out,
 				       unsigned sig_bits);
 
-/*
+/**
  * Builds an empty histogram in the caller's memory: size bytes at mem,
  * 8-byte aligned, at least photon_histogram_size(sig_bits). PHOTON_OK or
  * PHOTON_EINVAL. The caller owns mem; photon_histogram_destroy() on such a
@@ -81,7 +83,7 @@ PHOTON_API int photon_histogram_create(struct photon_histogram **out,
 PHOTON_API int photon_histogram_init(struct photon_histogram **out, void *mem,
 				     size_t size, unsigned sig_bits);
 
-/* Frees a histogram from photon_histogram_create(). NULL is a no-op. */
+/** Frees a histogram from photon_histogram_create(). NULL is a no-op. */
 PHOTON_API void photon_histogram_destroy(struct photon_histogram *h);
 
 /* Index of the bucket holding v: (shift << b) + (v >> shift), where shift
@@ -95,7 +97,7 @@ PHOTON__INLINE size_t photon__histogram_index(uint64_t v, unsigned b)
 	       PHOTON__CAST(size_t, v >> shift);
 }
 
-/*
+/**
  * Records one value: O(1), no allocation, no atomics. PHOTON_OK, or
  * PHOTON_EINVAL for NULL. Only the histogram's recording thread (see the
  * thread contract above). Exported twin: photon_histogram_record_n(h, v, 1).
@@ -116,14 +118,14 @@ PHOTON__INLINE int photon_histogram_record(struct photon_histogram *h,
 	return PHOTON_OK;
 }
 
-/*
+/**
  * Records n copies of v (n == 0 is a no-op). PHOTON_OK, or PHOTON_EINVAL
  * for NULL or when the total count would pass UINT64_MAX (nothing recorded).
  */
 PHOTON_API int photon_histogram_record_n(struct photon_histogram *h, uint64_t v,
 					 uint64_t n);
 
-/*
+/**
  * The value at percentile p (0 <= p <= 100) by nearest rank: the sample of
  * rank ceil(p / 100 * count) (at least 1) in sorted order, within 2^-(b+1)
  * relative; p = 0 gives the exact min, p = 100 the exact max. PHOTON_OK,
@@ -133,18 +135,23 @@ PHOTON_API int photon_histogram_record_n(struct photon_histogram *h, uint64_t v,
 PHOTON_API int photon_histogram_percentile(const struct photon_histogram *h,
 					   double p, uint64_t *out);
 
-/* Getters, 0 for NULL and while empty. sum saturates at UINT64_MAX; mean
- * uses the exact 128-bit sum. */
+/** Values recorded. 0 for NULL, as for every getter. */
 PHOTON_API uint64_t photon_histogram_count(const struct photon_histogram *h);
+/** Smallest value recorded; 0 while empty. */
 PHOTON_API uint64_t photon_histogram_min(const struct photon_histogram *h);
+/** Largest value recorded; 0 while empty. */
 PHOTON_API uint64_t photon_histogram_max(const struct photon_histogram *h);
+/** Sum of the values, saturating at UINT64_MAX; 0 while empty. */
 PHOTON_API uint64_t photon_histogram_sum(const struct photon_histogram *h);
+/** Mean of the values, from the exact 128-bit sum; 0 while empty. */
 PHOTON_API double photon_histogram_mean(const struct photon_histogram *h);
+/** b, the significant bits. */
 PHOTON_API unsigned photon_histogram_sig_bits(const struct photon_histogram *h);
+/** Buckets: (65 - b) << b. */
 PHOTON_API size_t
 photon_histogram_bucket_count(const struct photon_histogram *h);
 
-/*
+/**
  * Bucket i (0 <= i < bucket_count): its value range [*lo, *hi] and count.
  * The ranges are contiguous and cover 0 .. UINT64_MAX. PHOTON_OK or
  * PHOTON_EINVAL (NULL, i out of range).
@@ -153,7 +160,7 @@ PHOTON_API int photon_histogram_bucket(const struct photon_histogram *h,
 				       size_t i, uint64_t *lo, uint64_t *hi,
 				       uint64_t *count);
 
-/*
+/**
  * Adds every value of src to dst, as if recorded into dst. PHOTON_OK, or
  * PHOTON_EINVAL (NULL, different sig_bits, total count past UINT64_MAX;
  * dst unchanged). dst's recorder must be quiescent, or the caller is it.
@@ -161,7 +168,7 @@ PHOTON_API int photon_histogram_bucket(const struct photon_histogram *h,
 PHOTON_API int photon_histogram_merge(struct photon_histogram *dst,
 				      const struct photon_histogram *src);
 
-/*
+/**
  * Makes dst an exact copy of src (a snapshot). PHOTON_OK, or PHOTON_EINVAL
  * (NULL, different sig_bits). Called by src's recording thread, or while it
  * is quiescent.
@@ -169,7 +176,7 @@ PHOTON_API int photon_histogram_merge(struct photon_histogram *dst,
 PHOTON_API int photon_histogram_copy(struct photon_histogram *dst,
 				     const struct photon_histogram *src);
 
-/* Empties the histogram (the recording thread). NULL is a no-op. */
+/** Empties the histogram (the recording thread). NULL is a no-op. */
 PHOTON_API void photon_histogram_reset(struct photon_histogram *h);
 
 PHOTON__EXTERN_C_END

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Memory placement of a channel's ring: huge pages, locking, prefaulting and
  * NUMA nodes.
  *
  * The creation flags (struct photon_opts) choose how the ring is mapped:
  *
+ * @code{.unparsed}
  *   PHOTON_HUGEPAGES  2 MiB hugetlb pages (MAP_HUGETLB), strict: with none
  *                     free the create fails with PHOTON_ENOMEM and a detail
  *                     naming /proc/sys/vm/nr_hugepages.
@@ -16,6 +18,7 @@
  *   PHOTON_PREFAULT   photon_publisher_prefault() at creation.
  *   PHOTON_NUMA       the ring's pages on node opts.numa_node (bound before
  *                     the first touch); needs libnuma at build time.
+ * @endcode
  *
  * With a huge page flag the ring size is rounded up to 2 MiB, otherwise to
  * the base page size. photon_channel_page_size() (channel.h) reports the page
@@ -36,7 +39,7 @@ PHOTON__EXTERN_C_BEGIN
 struct photon_channel;
 struct photon_publisher;
 
-/*
+/**
  * Locks the ring in RAM (mlock): its pages are faulted in now and never
  * swapped out. Any time, any number of times. Returns PHOTON_OK,
  * PHOTON_EINVAL (NULL), PHOTON_ENOMEM when RLIMIT_MEMLOCK (ulimit -l) is too
@@ -46,7 +49,7 @@ struct photon_publisher;
  */
 PHOTON_API int photon_publisher_mlock(struct photon_publisher *p);
 
-/*
+/**
  * Faults in every page of the ring for writing, so the first publishes take
  * no page fault. Never changes a byte of the ring. Only before first use:
  * PHOTON_EBUSY once anything was published or any subscriber or group was
@@ -56,19 +59,19 @@ PHOTON_API int photon_publisher_mlock(struct photon_publisher *p);
  */
 PHOTON_API int photon_publisher_prefault(struct photon_publisher *p);
 
-/*
+/**
  * Number of NUMA nodes with memory (>= 1), or PHOTON_ENOTSUP without
  * libnuma or NUMA support in the kernel. Thread-safe.
  */
 PHOTON_API int photon_numa_node_count(void);
 
-/*
+/**
  * NUMA node (>= 0) of OS CPU `cpu`, PHOTON_EINVAL for a CPU that does not
  * exist, PHOTON_ENOTSUP without libnuma. Thread-safe.
  */
 PHOTON_API int photon_numa_node_of_cpu(unsigned cpu);
 
-/*
+/**
  * The calling thread's memory policy: new pages it touches come from `node`
  * while that node has free memory (MPOL_PREFERRED), elsewhere otherwise.
  * Returns PHOTON_OK, PHOTON_EINVAL (no such node, or not allowed by the
@@ -76,13 +79,13 @@ PHOTON_API int photon_numa_node_of_cpu(unsigned cpu);
  */
 PHOTON_API int photon_numa_set_preferred(int node);
 
-/*
+/**
  * The calling thread's memory policy back to the default (local node).
  * Returns PHOTON_OK, PHOTON_ENOTSUP without libnuma, PHOTON_ESYS (errno).
  */
 PHOTON_API int photon_numa_reset_policy(void);
 
-/*
+/**
  * NUMA node (>= 0) of the channel's ring: the node holding most of its
  * resident pages (move_pages), or, with none resident yet, the node its
  * memory policy binds it to (PHOTON_NUMA). PHOTON_EMPTY when neither is

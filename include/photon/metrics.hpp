@@ -17,6 +17,8 @@
 // The thread contracts are those of the C headers: a histogram is recorded
 // by one thread (read a snapshot from others: copy_from); a registry or
 // StatsD sink is used by one thread at a time.
+/// @file
+/// The C++17 owners of the metrics companion: histogram, registry, StatsD.
 #ifndef PHOTON_METRICS_HPP
 #define PHOTON_METRICS_HPP
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * libphotonring: one producer, many consumers, every consumer sees every
  * message, no locks. The only header a user needs.
  */

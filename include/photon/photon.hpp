@@ -40,6 +40,9 @@
 // threads (its calls are the thread-safe channel-level ones); each
 // publisher, subscriber or group is used by one thread at a time, and may
 // be moved to another thread across a synchronising hand-over.
+/// @file
+/// The C++17 face of libphotonring: photon::channel and its handles, the
+/// bus, statuses and results.
 #ifndef PHOTON_PHOTON_HPP
 #define PHOTON_PHOTON_HPP
 
@@ -65,21 +68,21 @@ namespace photon
 // warns. (clang-format 14 misreads the attribute and packs the list.)
 // clang-format off
 enum class [[nodiscard]] status : int {
-	ok = PHOTON_OK,
-	empty = PHOTON_EMPTY,
-	lagged = PHOTON_LAGGED,
-	full = PHOTON_FULL,
-	closed = PHOTON_CLOSED,
-	einval = PHOTON_EINVAL,
-	enomem = PHOTON_ENOMEM,
-	ebusy = PHOTON_EBUSY,
-	enotsup = PHOTON_ENOTSUP,
-	etype = PHOTON_ETYPE,
-	esys = PHOTON_ESYS,
-	eexist = PHOTON_EEXIST,
-	enoent = PHOTON_ENOENT,
-	eperm = PHOTON_EPERM,
-	eproto = PHOTON_EPROTO,
+	ok = PHOTON_OK, ///< success
+	empty = PHOTON_EMPTY, ///< nothing new to read yet
+	lagged = PHOTON_LAGGED, ///< the reader was overrun; messages were skipped
+	full = PHOTON_FULL, ///< bounded: no room (try_publish)
+	closed = PHOTON_CLOSED, ///< the channel is closed (and drained)
+	einval = PHOTON_EINVAL, ///< invalid argument, or an empty handle
+	enomem = PHOTON_ENOMEM, ///< out of memory
+	ebusy = PHOTON_EBUSY, ///< resource busy (a second SPMC publisher)
+	enotsup = PHOTON_ENOTSUP, ///< not supported on this build or machine
+	etype = PHOTON_ETYPE, ///< a topic or channel of another message type or size
+	esys = PHOTON_ESYS, ///< an operating-system call failed (see errno)
+	eexist = PHOTON_EEXIST, ///< a shared channel of that name exists
+	enoent = PHOTON_ENOENT, ///< no shared channel of that name
+	eperm = PHOTON_EPERM, ///< permission denied on the shared channel (see errno)
+	eproto = PHOTON_EPROTO, ///< not a valid shared channel: its header fails validation
 };
 // clang-format on
 

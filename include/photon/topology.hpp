@@ -23,6 +23,8 @@
 // (PHOTON_OK, PHOTON_STAGE_SKIP, PHOTON_STAGE_END, or a failure), as the C
 // photon_stage_fn does. The topology keeps a pointer to it: it must outlive
 // the topology (or its wait()), and must not throw.
+/// @file
+/// The C++17 owner of a topology of stage threads.
 #ifndef PHOTON_TOPOLOGY_HPP
 #define PHOTON_TOPOLOGY_HPP
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * PHOTON_DEFINE_TYPED(prefix, T): typed wrappers whose payload size is the
  * compile-time constant sizeof(T), so the word copy of publish and try_recv
  * unrolls and inlines into the caller. T must be plain data: any bit pattern
@@ -11,6 +12,7 @@
  * hot path's cost does not hang on the compiler's inlining budget for the
  * caller):
  *
+ * @code
  *   int prefix_channel_create(struct photon_channel **out, size_t capacity);
  *   int prefix_channel_create_bounded(struct photon_channel **out,
  *                                     size_t capacity, size_t watermark);
@@ -37,6 +39,7 @@
  *                    void *ctx, size_t limit);       as photon_poll
  *   long prefix_group_poll(struct photon_group *g, prefix_handler_fn fn,
  *                          void *ctx, size_t limit);
+ * @endcode
  *
  * Every call on a handle whose channel's msg_size is not sizeof(T) returns
  * PHOTON_EINVAL. The receives copy through a local T and leave *out
@@ -53,6 +56,7 @@
 #define PHOTON__TYPED_OK(h, x, T) \
 	PHOTON__LIKELY((h) != NULL && (x) != NULL && (h)->msg_size == sizeof(T))
 
+/** Defines the typed wrappers of T: the prefix_* calls listed in typed.h. */
 #define PHOTON_DEFINE_TYPED(prefix, T)                                         \
 	PHOTON__UNUSED static inline int prefix##_channel_create(              \
 	    struct photon_channel **out, size_t capacity)                      \
