@@ -687,6 +687,110 @@ static void test_many_topics(void **state)
 	}
 }
 
+/* ---- compile-time topics (photon/topic.h; across modules and linkers:
+ * tests/topics.cmake) ---- */
+
+PHOTON_TOPIC(tb_msgs, "tb.msgs", struct msg);
+PHOTON_TOPIC(tb_words, "tb.words", uint64_t);
+
+static void test_registered_bus(void **state)
+{
+	struct photon_bus *b = (struct photon_bus *)&b;
+	struct photon_channel *ch = NULL, *again = NULL;
+	struct photon_publisher *p = NULL;
+
+	(void)state;
+	assert_rc(photon_bus_create_registered(NULL, CAP), PHOTON_EINVAL);
+	assert_rc(photon_bus_create_registered(&b, 1), PHOTON_EINVAL);
+	assert_null(b);
+	assert_rc(photon_bus_create_registered(&b, CAP), PHOTON_OK);
+	assert_int_equal(photon_bus_topic_count(b), 2);
+	assert_rc(photon_bus_topic(b, "tb.msgs", sizeof(struct msg),
+				   "struct msg", &ch),
+		  PHOTON_OK);
+	again = tb_msgs_topic(b);
+	assert_ptr_equal(ch, again);
+	photon_channel_release(again);
+	photon_channel_release(ch);
+	ch = tb_words_topic(b);
+	assert_non_null(ch);
+	assert_int_equal(photon_channel_msg_size(ch), 8);
+	photon_channel_release(ch);
+	/* Typed only: the untyped calls have no message size to use. */
+	assert_rc(photon_bus_publisher(b, "tb.msgs", &p), PHOTON_EINVAL);
+	assert_non_null(strstr(photon_last_error_message(), "typed"));
+	assert_null(p);
+	assert_int_equal(photon_bus_topic_count(b), 2);
+	photon_bus_destroy(b);
+	/* An accessor works on any bus: it makes its topic there. */
+	b = bus_new();
+	ch = tb_words_topic(b);
+	assert_non_null(ch);
+	assert_int_equal(photon_bus_topic_count(b), 1);
+	photon_channel_release(ch);
+	assert_null(tb_words_topic(NULL));
+	photon_bus_destroy(b);
+}
+
+/* Declarations the macro cannot make, registered by hand: each is refused
+ * with its place, and the registry forgets a range taken back. */
+static void test_bad_declarations(void **state)
+{
+	static const struct photon_topic_decl old = {
+		PHOTON_TOPIC_ABI + 1, 11, "x.old", "int", 4, "old.c"
+	};
+	static const struct photon_topic_decl empty = {
+		PHOTON_TOPIC_ABI, 22, "", "int", 4, "empty.c"
+	};
+	static const struct photon_topic_decl huge = {
+		PHOTON_TOPIC_ABI,	 33,	  "x.huge", "big",
+		PHOTON_MSG_SIZE_MAX + 1, "huge.c"
+	};
+	static const struct photon_topic_decl clash = {
+		PHOTON_TOPIC_ABI, 44, "tb.words", "uint32_t", 4, "clash.c"
+	};
+	static const struct photon_topic_decl same = {
+		PHOTON_TOPIC_ABI, 55, "tb.words", "uint64_t", 8, "same.c"
+	};
+	const struct photon_topic_decl *one[1];
+	const struct {
+		const struct photon_topic_decl *d;
+		int rc;
+		const char *where;
+	} cases[] = {
+		{ &old, PHOTON_EINVAL, "old.c:11" },
+		{ &empty, PHOTON_EINVAL, "empty.c:22" },
+		{ &huge, PHOTON_EINVAL, "huge.c:33" },
+		{ &clash, PHOTON_ETYPE, "clash.c:44" },
+		{ &same, PHOTON_OK, NULL },
+	};
+	struct photon_bus *b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		one[0] = cases[i].d;
+		photon__topics_register(one, one + 1);
+		assert_rc(photon_bus_create_registered(&b, CAP), cases[i].rc);
+		if (cases[i].where)
+			assert_non_null(strstr(photon_last_error_message(),
+					       cases[i].where));
+		if (cases[i].rc == PHOTON_ETYPE) /* names the other place */
+			assert_non_null(
+			    strstr(photon_last_error_message(), "test_bus.c:"));
+		if (b)
+			assert_int_equal(photon_bus_topic_count(b), 2);
+		photon_bus_destroy(b);
+		/* Registered twice, taken back twice: counted. */
+		photon__topics_register(one, one + 1);
+		photon__topics_unregister(one);
+		photon__topics_unregister(one);
+		assert_rc(photon_bus_create_registered(&b, CAP), PHOTON_OK);
+		assert_int_equal(photon_bus_topic_count(b), 2);
+		photon_bus_destroy(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -705,6 +809,8 @@ int main(void)
 		cmocka_unit_test(test_typed_on_untyped_topic),
 		cmocka_unit_test(test_concurrent_first_call),
 		cmocka_unit_test(test_many_topics),
+		cmocka_unit_test(test_registered_bus),
+		cmocka_unit_test(test_bad_declarations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <photon/channel.h>
 #include <photon/wait.h>
 #include <photon/bus.h>
+#include <photon/topic.h>
 #include <photon/mem.h>
 #include <photon/affinity.h>
 #include <photon/typed.h>

@@ -3,7 +3,8 @@
 // plain -I and -Werror with -Wall -Wextra -Wpedantic -Wold-style-cast
 // -Wcast-align -Wconversion -Wshadow: every public header, every member of
 // the handle templates (explicit instantiation for the members, a call for
-// each member template) and the typed C macros expanded in C++. Compiled,
+// each member template) and the typed C macros and PHOTON_TOPIC expanded
+// in C++. Compiled,
 // not run: what it checks is the compilers' silence.
 #include <photon/metrics.hpp>
 #include <photon/photon.h>
@@ -47,6 +48,8 @@ PHOTON_STRICT_INSTANTIATE(Big);
 PHOTON_DEFINE_TYPED(quote, Quote);
 PHOTON_DEFINE_TYPED(odd, Odd);
 PHOTON_DEFINE_TYPED(big, Big);
+PHOTON_TOPIC(strict_quotes, "md.quotes", Quote);
+PHOTON_TOPIC_EXTERN(strict_quotes, Quote);
 
 namespace
 {
