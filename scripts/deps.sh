@@ -31,7 +31,9 @@ PHOTON_DEMO_PACKAGES=(build-essential cmake pkg-config libnuma-dev
 # What the full check adds: the second compiler for the header test and the
 # formatter CI runs; gold (binutils), lld and llvm-ar for the linkers the
 # compile-time topics are tested with.
-PHOTON_CHECK_PACKAGES=(clang clang-format binutils lld llvm)
+# abigail-tools for the ABI check, file and dpkg-dev for cpack's .deb.
+PHOTON_CHECK_PACKAGES=(clang clang-format binutils lld llvm abigail-tools
+	file dpkg-dev)
 # The API reference (scripts/docs.sh).
 PHOTON_DOCS_PACKAGES=(doxygen)
 # The peers the benchmarks compare with (linked by bench/ only, never by the

@@ -1,6 +1,8 @@
 # Compiles the public headers with every gcc/clang found, as C11 and as
 # C++17, -Wall -Wextra -Wpedantic -Werror, links each program against the
-# built library and runs it. Skipped (77) when no second compiler exists.
+# built library (LIB; in a static-only build also DEPS, its dependencies'
+# files, '|' between them) and runs it. Skipped (77) when no second
+# compiler exists.
 #
 # Cross builds (CROSS_TARGET: the triple; EMULATOR: the runner, its words
 # separated by '|') use the build's own cross gcc/g++ (GCC, GXX) and
@@ -19,6 +21,7 @@ if(CROSS_TARGET)
   string(REPLACE "|" ";" emulator "${EMULATOR}")
 endif()
 get_filename_component(libdir "${LIB}" DIRECTORY)
+string(REPLACE "|" ";" deps "${DEPS}")
 file(MAKE_DIRECTORY "${OUT}")
 set(ran 0)
 foreach(c IN LISTS cases)
@@ -45,7 +48,7 @@ foreach(c IN LISTS cases)
   execute_process(
     COMMAND ${exe_${cc}} ${flags} ${std} -Wall -Wextra -Wpedantic -Werror
             -I${INC1} -I${INC2} ${SRC}/${src} -o ${bin}
-            ${LIB} -Wl,-rpath,${libdir} -pthread
+            ${LIB} ${deps} -Wl,-rpath,${libdir} -pthread
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "${cc} ${flags} ${std} ${src} failed:\n${out}")
