@@ -5,11 +5,13 @@
  * in subscriber.c.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "testing.h"
 
 #define PHOTON__KNOWN_FLAGS                                             \
 	(PHOTON_BOUNDED | PHOTON_MPMC | PHOTON_HUGEPAGES | PHOTON_THP | \
@@ -716,6 +718,57 @@ PHOTON_API int photon_publish_batch(struct photon_publisher *p,
 		if (rc != PHOTON_OK)
 			return rc;
 	}
+	return PHOTON_OK;
+}
+
+/* A hole at sequence t: W1..W4 as for a message, the payload one word, the
+ * sequence after the gap, and the complete stamp marked. */
+static void hole_write(unsigned char *slot, uint64_t t, uint64_t end)
+{
+	struct photon__atomic64 *stamp = photon__slot_stamp(slot);
+	uint64_t *w = (uint64_t *)(slot + PHOTON_SLOT_PAYLOAD_OFFSET);
+
+	PHOTON__STORE(stamp, 2 * t + 1, PHOTON__RELAXED); /* W1 */
+#if !PHOTON__TSAN
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* W2 */
+#endif
+	__atomic_store_n(w, end, PHOTON__PAYLOAD_STORE); /* W3 */
+	PHOTON__TEST_POINT(PHOTON__TP_HOLE_WRITING, slot);
+	PHOTON__STORE(stamp, (2 * t + 2) | PHOTON__HOLE,
+		      PHOTON__RELEASE); /* W4 */
+}
+
+PHOTON_API int photon_publish_gap(struct photon_publisher *p, uint64_t count)
+{
+	uint64_t s, end, t;
+
+	if (!p)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_publish_gap: NULL publisher");
+	if (p->channel->flags & (PHOTON_BOUNDED | PHOTON_MPMC))
+		return photon__fail(PHOTON_ENOTSUP,
+				    "photon_publish_gap: a gap is for lossy "
+				    "single-publisher channels (bounded and "
+				    "MPMC readers are promised every message)");
+	if (count == 0)
+		return PHOTON_OK;
+	s = PHOTON__LOAD(&p->seq, PHOTON__RELAXED);
+	if (count > (UINT64_C(1) << 62) - s)
+		return photon__fail(PHOTON_EINVAL,
+				    "photon_publish_gap: %" PRIu64
+				    " messages from sequence %" PRIu64
+				    " pass 2^62",
+				    count, s);
+	end = s + count;
+	/* Only the last lap of the gap can still be read: a reader further
+	 * back is lapped (LAGGED to the oldest hole), then meets a hole. */
+	for (t = count > p->index.capacity ? end - p->index.capacity : s;
+	     t < end; t++)
+		hole_write(photon__slot_at(p->slots, &p->index, p->stride, t),
+			   t, end);
+	PHOTON__STORE(&p->line->cursor, end - 1, PHOTON__RELEASE); /* W5 */
+	photon__wake_parked(p, p->line);
+	PHOTON__STORE(&p->seq, end, PHOTON__RELAXED);
 	return PHOTON_OK;
 }
 

@@ -151,6 +151,28 @@ static int lagged(struct photon_subscriber *s, uint64_t c, uint64_t to)
 }
 
 /*
+ * The reader met a hole (photon_publish_gap) at c: its payload says where
+ * the gap ends, read as a message is (R2..R4), and the reader skips to
+ * there, the messages counted as lost. A hole being rewritten is EMPTY:
+ * the next call sees what replaced it.
+ */
+static int hole(struct photon_subscriber *s, uint64_t c, uint64_t raw)
+{
+	const unsigned char *slot =
+	    photon__slot_at(s->slots, &s->index, s->stride, c);
+	uint64_t end;
+
+	if (!photon__slot_read_stable(slot, &end, sizeof(end), raw) ||
+	    end <= c) {
+		if (s->fd)
+			photon__fd_empty(s);
+		return PHOTON_EMPTY;
+	}
+	photon__set_pos(s, end);
+	return lagged(s, c, end);
+}
+
+/*
  * The reader's miss path: the slot did not hold the expected complete
  * stamp, or the channel may be closed. Returns EMPTY, LAGGED or CLOSED.
  */
@@ -164,8 +186,14 @@ PHOTON_API PHOTON__COLD int photon__subscriber_miss(struct photon_subscriber *s)
 	 * channel's own flag: an fd reader's `closed` always reads 1. */
 	uint64_t closed =
 	    PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
-	uint64_t s1 = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
-	int lost = closed && s1 != want && lost_to_crash(s, c, s1);
+	uint64_t raw = PHOTON__LOAD(stamp, PHOTON__ACQUIRE);
+	uint64_t s1 =
+	    raw & ~PHOTON__HOLE; /* a hole's stamp orders as its seq */
+	int lost;
+
+	if (raw == (want | PHOTON__HOLE))
+		return hole(s, c, raw);
+	lost = closed && s1 != want && lost_to_crash(s, c, s1);
 
 	if (s1 > want && (!(s1 & 1) || lost)) {
 		/*
@@ -258,6 +286,11 @@ PHOTON_API int photon_latest(struct photon_subscriber *s, void *out)
 		slot = photon__slot_at(s->slots, &s->index, s->stride, head);
 		/* R1: >= 2 * head + 2, since W4 comes before W5 (R6). */
 		s1 = PHOTON__LOAD(photon__slot_stamp(slot), PHOTON__ACQUIRE);
+		/* The newest is lost (photon_publish_gap): nothing newer to
+		 * deliver; the reader keeps its place, and a receive there
+		 * reports the loss. */
+		if (s1 & PHOTON__HOLE)
+			return latest_none(s, closed);
 		/* Odd: a later lap is being written there. */
 		if ((s1 & 1) ||
 		    !photon__slot_read_stable(slot, out, s->msg_size, s1)) {

@@ -47,7 +47,10 @@ enum photon__test_point {
 	PHOTON__TP_FD_ARMING,
 	/* fd.c: a reader was disarmed (by the publisher, or by itself); the
 	 * write to its descriptor comes next. arg: its private state. */
-	PHOTON__TP_FD_DISARMED
+	PHOTON__TP_FD_DISARMED,
+	/* channel.c, photon_publish_gap: a hole's odd stamp and its payload
+	 * are written, its complete stamp (W4) comes next. arg: the slot. */
+	PHOTON__TP_HOLE_WRITING
 };
 
 typedef void (*photon__test_hook_fn)(enum photon__test_point point, void *arg);

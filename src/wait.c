@@ -253,7 +253,8 @@ int photon__reader_ready(struct photon_subscriber *s)
 	uint64_t want;
 	const struct photon__atomic64 *stamp = next_stamp(s, &want);
 
-	return PHOTON__LOAD(stamp, PHOTON__ACQUIRE) >= want ||
+	/* A hole's stamp orders by its sequence, not by its marking bit. */
+	return (PHOTON__LOAD(stamp, PHOTON__ACQUIRE) & ~PHOTON__HOLE) >= want ||
 	       PHOTON__LOAD(&s->channel->sh->closed, PHOTON__ACQUIRE);
 }
 

@@ -561,12 +561,19 @@ void test_group_receives()
 	CHECK(a && a.value->id == 2 && grp.position() == 3);
 	auto l = grp.latest();
 	CHECK(l && l.value->id == 5 && grp.position() == 6);
-	CHECK(grp.lagged() == 2); // latest skips, it does not lose
+	// A gap reads as lag, with the count.
+	CHECK(pub.publish_gap(2) == status::ok && pub.sequence() == 8);
+	CHECK(pub.publish(quote(8)) == status::ok);
+	auto gap = grp.try_recv();
+	CHECK(gap.code == status::lagged && gap.skipped == 2);
+	auto after = grp.try_recv();
+	CHECK(after && after.value->id == 8 && grp.position() == 9);
+	CHECK(grp.lagged() == 4); // latest skips, it does not lose
 	Quote q{ 0, 0, 77 };
 	CHECK(grp.latest(q) == status::empty && q.id == 77);
 	CHECK(pub.publish(quote(6)) == status::ok);
 	CHECK(grp.latest(q) == status::ok && q.id == 6);
-	CHECK(grp.received() == 3);
+	CHECK(grp.received() == 4);
 	pub.close();
 	CHECK(grp.latest().code == status::closed);
 	CHECK(grp.recv().code == status::closed);

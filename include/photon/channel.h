@@ -258,6 +258,22 @@ PHOTON_API int photon_publish_batch(struct photon_publisher *p,
  * use (for lag monitoring); it must not close the handle meanwhile. */
 PHOTON_API uint64_t photon_publisher_sequence(const struct photon_publisher *p);
 
+/**
+ * Publishes count lost messages: the sequence moves on by count with no
+ * payload, and a reader that reaches the gap gets PHOTON_LAGGED with the
+ * number lost (photon_subscriber_last_skipped), as if a faster publisher
+ * had lapped it, then the message after the gap. A reader lapped across
+ * the gap as well may see the count in two LAGGED results; their sum is
+ * exact. For a relay that republishes another sequence (a bridge, a feed
+ * handler that saw a gap upstream), so that local readers see the same
+ * sequence numbers and the loss where it happened. Lossy single-publisher
+ * channels only (PHOTON_ENOTSUP for bounded and MPMC channels, whose
+ * readers are promised every message). PHOTON_OK (count 0: nothing),
+ * PHOTON_EINVAL (NULL, or a count that would pass 2^62 messages) or
+ * PHOTON_ENOTSUP. Never waits. Thread contract: the publisher's.
+ */
+PHOTON_API int photon_publish_gap(struct photon_publisher *p, uint64_t count);
+
 /** The channel of a handle (no new reference). */
 PHOTON_API struct photon_channel *
 photon_publisher_channel(const struct photon_publisher *p);

@@ -291,6 +291,14 @@ template <class T> class publisher
 		return detail::st(photon_publish_batch(p_, msgs, count));
 	}
 
+	/// Publishes count lost messages (photon_publish_gap): readers that
+	/// reach them get lagged with the count. ok, einval, or enotsup for
+	/// bounded and MPMC channels.
+	status publish_gap(std::uint64_t count) noexcept
+	{
+		return detail::st(photon_publish_gap(p_, count));
+	}
+
 	/// Messages published so far.
 	std::uint64_t sequence() const noexcept
 	{

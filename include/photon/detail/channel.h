@@ -177,6 +177,14 @@ PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, index.magic) ==
 PHOTON__STATIC_ASSERT(offsetof(struct photon_subscriber, track) == 40,
 		      "the tracker pointer fills the first line's hole");
 
+/*
+ * Private: the stamp bit of a hole, a sequence published as lost
+ * (photon_publish_gap): its complete stamp is (2s + 2) | PHOTON__HOLE and
+ * its first payload word the sequence after the gap. The inline receive
+ * compares the whole stamp, so a hole always takes the miss path.
+ */
+#define PHOTON__HOLE (PHOTON__CAST(uint64_t, 1) << 63)
+
 /* ---- slow paths of the inline code: internal, not for direct use ---- */
 
 /*
