@@ -31,9 +31,10 @@ PHOTON_DEMO_PACKAGES=(build-essential cmake pkg-config libnuma-dev
 # What the full check adds: the second compiler for the header test and the
 # formatter CI runs; gold (binutils), lld and llvm-ar for the linkers the
 # compile-time topics are tested with.
-# abigail-tools for the ABI check, file and dpkg-dev for cpack's .deb.
+# abigail-tools for the ABI check, file and dpkg-dev for cpack's .deb;
+# iproute2 for the tests in network namespaces (the veth feed test).
 PHOTON_CHECK_PACKAGES=(clang clang-format binutils lld llvm abigail-tools
-	file dpkg-dev)
+	file dpkg-dev iproute2)
 # The API reference (scripts/docs.sh).
 PHOTON_DOCS_PACKAGES=(doxygen)
 # The peers the benchmarks compare with (linked by bench/ only, never by the
