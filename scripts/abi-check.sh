@@ -9,7 +9,8 @@
 #            libphotonring{,-metrics,-topology}.so.1, built with debug
 #            information (RelWithDebInfo, as tests/package/check.sh and
 #            scripts/abi-update.sh build them)
-#   LIBRARY  libphotonring, libphotonring-metrics, libphotonring-topology
+#   LIBRARY  libphotonring, libphotonring-metrics, libphotonring-topology,
+#            libphotonring-bridge
 #            (default: all three)
 #
 # Two comparisons per library, each failing on any difference:
@@ -25,7 +26,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ABI_DIR="$ROOT/abi"
-ALL_LIBS=(libphotonring libphotonring-metrics libphotonring-topology)
+ALL_LIBS=(libphotonring libphotonring-metrics libphotonring-topology
+	libphotonring-bridge)
 
 # The dump holds the libraries' exported functions and the types they
 # reach, as far as the public headers define them: the opaque structs stay

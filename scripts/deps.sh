@@ -22,9 +22,10 @@ photon_require_packages() {
 }
 
 # What building the library, its tests, examples and benchmarks needs
-# (libseccomp: test_park_fallback makes membarrier fail with a filter).
+# (libseccomp: test_park_fallback makes membarrier fail with a filter;
+# libzmq: the bridge companion).
 PHOTON_BUILD_PACKAGES=(build-essential cmake pkg-config libcmocka-dev libseccomp-dev
-	libbenchmark-dev libnuma-dev libhwloc-dev)
+	libbenchmark-dev libnuma-dev libhwloc-dev libzmq3-dev)
 # What the demo needs (scripts/demo.sh: the library and one example).
 PHOTON_DEMO_PACKAGES=(build-essential cmake pkg-config libnuma-dev
 	libhwloc-dev)

@@ -250,15 +250,17 @@ check "install: headers, libraries, CMake and pkg-config files" \
 # exports (relative to include/photon; the core's: every header that is not
 # a companion's, and those in detail/, which declare the slow paths the
 # inline hot paths call).
-COMPANION_HEADERS="clock.h histogram.h export.h metrics.h topology.h"
-LIBS=(libphotonring libphotonring-metrics libphotonring-topology)
+COMPANION_HEADERS="clock.h histogram.h export.h metrics.h topology.h bridge.h"
+LIBS=(libphotonring libphotonring-metrics libphotonring-topology
+	libphotonring-bridge)
 declare -A NODE=([libphotonring]="PHOTONRING_0.1 PHOTONRING_0.2"
 	[libphotonring-metrics]=PHOTONRING_METRICS_0.1
-	[libphotonring-topology]=PHOTONRING_TOPOLOGY_0.1)
+	[libphotonring-topology]=PHOTONRING_TOPOLOGY_0.1
+	[libphotonring-bridge]=PHOTONRING_BRIDGE_0.2)
 # Which node each symbol is in (the release that added it) is the ABI
 # check's: abi/LIB.symbols, section 10.
 declare -A HEADERS=([libphotonring-metrics]="clock.h histogram.h export.h"
-	[libphotonring-topology]="topology.h")
+	[libphotonring-topology]="topology.h" [libphotonring-bridge]="bridge.h")
 
 check_sonames()
 {
