@@ -100,10 +100,13 @@ static int check(struct photon_channel *ch, uint64_t n)
 	       got, n, photon_subscriber_lagged(s), bad,
 	       got ? (double)lat[got / 2] / 1e3 : 0.0,
 	       got ? (double)lat[got * 99 / 100] / 1e3 : 0.0);
-	return rc == PHOTON_CLOSED && got == n && !bad &&
-		       photon_subscriber_lagged(s) == 0
-		   ? 0
-		   : 1;
+	rc = rc == PHOTON_CLOSED && got == n && !bad &&
+		     photon_subscriber_lagged(s) == 0
+		 ? 0
+		 : 1;
+	photon_subscriber_close(s);
+	free(lat);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -128,8 +131,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!strcmp(argv[1], "feed"))
-		return feed(ch, n, gap_us * 1000, close_it);
-	if (!strcmp(argv[1], "check"))
-		return check(ch, n);
-	return 2;
+		rc = feed(ch, n, gap_us * 1000, close_it);
+	else if (!strcmp(argv[1], "check"))
+		rc = check(ch, n);
+	else
+		rc = 2;
+	photon_channel_release(ch);
+	return rc;
 }
