@@ -2,16 +2,21 @@
 /*
  * The two ends of tests/bridge/netns.sh, on shared channels:
  *
- *   peer feed NAME N [--gap-us G] [--no-close]
+ *   peer feed NAME N [--gap-us G] [--sleep] [--no-close]
  *       publishes N messages { seq, seq * 7, CLOCK_MONOTONIC ns } into the
  *       shared channel NAME, G us apart, then closes it (unless
- *       --no-close: then it waits to be killed).
- *   peer check NAME N
+ *       --no-close: then it waits to be killed). --sleep: sleeps between
+ *       messages instead of spinning (a benchmark on few CPUs).
+ *   peer check NAME N [--park]
  *       subscribes to NAME, prints "subscribed", reads until CLOSED and
  *       checks that it got exactly messages 0 .. N-1, each under its own
  *       sequence and intact, with nothing lagged; prints the one-way
  *       latency (publish to read, through both bridges) p50/p99 in us.
- *       Prints "all" when the N-th message arrived.
+ *       Prints "all" when the N-th message arrived. --park: waits parked
+ *       (PHOTON_WAIT_PARK) instead of spinning.
+ *
+ *   peer make NAME N      makes NAME: lossy, N slots (bench/bridge_oneway.sh)
+ *   peer unlink NAME 1    removes NAME
  *
  * Exit status 0 when all is as said, 1 when not, 2 on bad usage.
  */
@@ -45,7 +50,7 @@ static int cmp(const void *a, const void *b)
 }
 
 static int feed(struct photon_channel *ch, uint64_t n, uint64_t gap_ns,
-		int close_it)
+		int close_it, int sleepy)
 {
 	struct photon_publisher *p;
 	uint64_t next = now_ns();
@@ -55,6 +60,11 @@ static int feed(struct photon_channel *ch, uint64_t n, uint64_t gap_ns,
 	for (uint64_t i = 0; i < n; i++) {
 		struct msg m = { i, i * 7, 0 };
 
+		if (sleepy && gap_ns) {
+			struct timespec ts = { 0, (long)gap_ns };
+
+			nanosleep(&ts, NULL);
+		}
 		while (gap_ns && now_ns() < next)
 			;
 		m.stamp = now_ns();
@@ -69,8 +79,10 @@ static int feed(struct photon_channel *ch, uint64_t n, uint64_t gap_ns,
 	return 0;
 }
 
-static int check(struct photon_channel *ch, uint64_t n)
+static int check(struct photon_channel *ch, uint64_t n, int park)
 {
+	struct photon_wait w = { .kind = park ? PHOTON_WAIT_PARK
+					      : PHOTON_WAIT_ADAPTIVE };
 	struct photon_subscriber *s;
 	uint64_t got = 0, bad = 0, *lat = calloc(n ? n : 1, sizeof(*lat));
 	struct msg m;
@@ -80,7 +92,7 @@ static int check(struct photon_channel *ch, uint64_t n)
 		return 1;
 	printf("subscribed\n");
 	fflush(stdout);
-	while ((rc = photon_recv(s, &m)) == PHOTON_OK) {
+	while ((rc = photon_recv_with(s, &m, &w)) == PHOTON_OK) {
 		uint64_t t = now_ns();
 
 		if (m.seq != photon_subscriber_position(s) - 1 ||
@@ -113,7 +125,7 @@ int main(int argc, char **argv)
 {
 	struct photon_channel *ch;
 	uint64_t n, gap_us = 0;
-	int close_it = 1, rc;
+	int close_it = 1, sleepy = 0, park = 0, rc;
 
 	if (argc < 4 || (n = strtoull(argv[3], NULL, 10)) == 0)
 		return 2;
@@ -122,18 +134,32 @@ int main(int argc, char **argv)
 			gap_us = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--no-close"))
 			close_it = 0;
+		else if (!strcmp(argv[i], "--sleep"))
+			sleepy = 1;
+		else if (!strcmp(argv[i], "--park"))
+			park = 1;
 		else
 			return 2;
 	}
+	if (!strcmp(argv[1], "make")) {
+		struct photon_opts o = { .capacity = n,
+					 .msg_size = sizeof(struct msg) };
+
+		rc = photon_shm_create(&ch, argv[2], &o, 0);
+		photon_channel_release(ch);
+		return rc == PHOTON_OK ? 0 : 1;
+	}
+	if (!strcmp(argv[1], "unlink"))
+		return photon_shm_unlink(argv[2]) == PHOTON_OK ? 0 : 1;
 	if ((rc = photon_shm_open(&ch, argv[2])) != PHOTON_OK) {
 		fprintf(stderr, "peer: %s: %s (%s)\n", argv[2],
 			photon_strerror(rc), photon_last_error_message());
 		return 1;
 	}
 	if (!strcmp(argv[1], "feed"))
-		rc = feed(ch, n, gap_us * 1000, close_it);
+		rc = feed(ch, n, gap_us * 1000, close_it, sleepy);
 	else if (!strcmp(argv[1], "check"))
-		rc = check(ch, n);
+		rc = check(ch, n, park);
 	else
 		rc = 2;
 	photon_channel_release(ch);
