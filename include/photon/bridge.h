@@ -87,14 +87,14 @@ struct photon_bridge_opts {
 
 /** What a bridge did. Exact once photon_bridge_wait returned. */
 struct photon_bridge_stats {
-	uint64_t messages;   /**< messages sent, or received and published */
-	uint64_t heartbeats; /**< heartbeats sent or received */
-	uint64_t gaps;	     /**< gaps published (receiving) */
-	uint64_t lost;	     /**< messages in them (sending: own lag) */
-	uint64_t dropped;    /**< receiving: duplicate or late frames */
-	uint64_t bad;	     /**< receiving: malformed or foreign frames */
-	uint64_t next;	     /**< the next sequence expected or sent */
-	uint64_t reserved[3];
+	uint64_t messages;    /**< messages sent, or received and published */
+	uint64_t heartbeats;  /**< heartbeats sent or received */
+	uint64_t gaps;	      /**< gaps published (receiving) */
+	uint64_t lost;	      /**< messages in them (sending: own lag) */
+	uint64_t dropped;     /**< receiving: duplicate or late frames */
+	uint64_t bad;	      /**< receiving: malformed or foreign frames */
+	uint64_t next;	      /**< the next sequence expected or sent */
+	uint64_t reserved[3]; /**< zero */
 };
 
 /**
