@@ -5,14 +5,16 @@
 #   bench/disruptor.sh [--runs R] [--count N] [--cpus A,B] [--out FILE]
 #
 # Each round runs bench_throughput -t photon,seqlock (one run, pinned to
-# CPUs A and B) and then bench/disruptor/Throughput.java in a fresh JVM
-# confined to the same two CPUs (taskset: a JVM cannot pin its threads),
-# the same workload: 1 -> 1, 8-byte messages 1, 2, 3 ..., ring 4096,
-# busy-spin, order checked. Prints each round and the median of the
-# per-round ratios, with the c2c time of each round (the machine state).
-# Default: 9 rounds of 20M messages. Needs the packages of
-# PHOTON_DISRUPTOR_PACKAGES (scripts/deps.sh) and a Release build in
-# build/bench (bench/run.sh makes one; this script builds what it needs).
+# CPUs A and B) and then bench/disruptor/Harness.java (throughput mode,
+# with the Disruptor's own next(), threads not pinned, one warm-up run of
+# N/5) in a fresh JVM confined to the same two CPUs, the same workload:
+# 1 -> 1, 8-byte messages 1, 2, 3 ..., ring 4096, busy-spin, order
+# checked. Prints each round and the median of the per-round ratios, with
+# the c2c time of each round (the machine state). Default: 9 rounds of 20M
+# messages. Needs the packages of PHOTON_DISRUPTOR_PACKAGES
+# (scripts/deps.sh) and a Release build in build/bench (bench/run.sh makes
+# one; this script builds what it needs). The report's comparison (one-way,
+# round trip, 1 -> k, pinned JVM threads) is bench/report.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
@@ -41,7 +43,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" -j"$(nproc)" --target bench_throughput >/dev/null
 classes="$build/disruptor"
 mkdir -p "$classes"
-javac -d "$classes" -cp "$jar" "$root/bench/disruptor/Throughput.java"
+javac -d "$classes" -cp "$jar" "$root/bench/disruptor/Harness.java"
 [ -n "$cpus" ] || cpus=$(taskset -pc $$ | sed 's/.*: //' |
 	awk -F'[,-]' '{ print $1 "," ($2 != "" ? $2 : $1 + 1) }')
 
@@ -54,8 +56,9 @@ for r in $(seq "$runs"); do
 	ph=$(awk '$1 == "photon" { print $2 }' <<<"$line")
 	sq=$(awk '$1 == "seqlock" { print $2 }' <<<"$line")
 	c2c=$(awk '$1 == "photon" { print $8 }' <<<"$line")
-	dj=$(taskset -c "$cpus" java -cp "$jar:$classes" Throughput "$count" 1 |
-		awk '$1 == "disruptor" { if ($3 != 0) exit 1; print $2 }')
+	dj=$(taskset -c "$cpus" java -cp "$jar:$classes" Harness throughput \
+		n="$count" claim=next jit=1 jitn=$((count / 5)) |
+		awk '$2 == "disruptor" { if ($4 != 0) exit 1; print $3 }')
 	echo "$r $ph $sq $dj $c2c" >>"$tmp"
 	awk -v r="$r" -v p="$ph" -v s="$sq" -v d="$dj" -v c="$c2c" 'BEGIN {
 		printf "%5d %7.1f %8.1f %10.1f %27.2f %5.0f\n", r, p, s, d, p / d, c }'

@@ -2,6 +2,7 @@
 # The benchmark results in one command (bench/README.md explains the method):
 #
 #   bench/run.sh [--quick] [--cpus A,B] [--runs R]
+#   bench/run.sh --report [--quick] [--cpus A,B] [--runs R]
 #
 # 1. builds the benchmarks, Release, with every peer, in build/bench;
 # 2. runs bench_core (google-benchmark, single thread, pinned to CPU B,
@@ -20,6 +21,14 @@
 # google-benchmark JSON, the distributions as *.dat). --quick cuts the
 # counts (1 round, 10M throughput messages) to check that it all works;
 # its numbers are not results. Nothing here fails on a time.
+#
+# --report does none of the above: it regenerates every table and figure
+# of the technical report (docs/report/): bench/report.sh runs
+# libphotonring and the LMAX Disruptor round by round (R rounds, default
+# 11; about 4 minutes) into build/bench/results/report/, writes
+# docs/report/results.md and docs/report/figures/*.png, and
+# docs/report/build.sh makes build/report/report.pdf (or .html) when
+# pandoc is installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/deps.sh
@@ -27,17 +36,31 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 photon_require_packages "${PHOTON_BUILD_PACKAGES[@]}" \
 	"${PHOTON_BENCH_PACKAGES[@]}" "${PHOTON_DISRUPTOR_PACKAGES[@]}"
 
-quick=0 cpus="" runs=""
+quick=0 cpus="" runs="" report=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--cpus) cpus=$2; shift ;;
 	--runs) runs=$2; shift ;;
-	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [--quick] [--cpus A,B] [--runs R]" >&2; exit 2 ;;
+	--report) report=1 ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [--report] [--quick] [--cpus A,B] [--runs R]" >&2
+		exit 2 ;;
 	esac
 	shift
 done
+
+if [ "$report" = 1 ]; then
+	rep_opts=()
+	[ "$quick" = 1 ] && rep_opts+=(--quick)
+	[ -n "$cpus" ] && rep_opts+=(--cpus "$cpus")
+	[ -n "$runs" ] && rep_opts+=(--rounds "$runs")
+	start=$SECONDS
+	bash "$root/bench/report.sh" "${rep_opts[@]}"
+	bash "$root/docs/report/build.sh"
+	echo "== report regenerated in $((SECONDS - start)) s"
+	exit 0
+fi
 
 build="$root/build/bench"
 out="$build/results"
