@@ -27,22 +27,63 @@
  *   --ready               print "ready" (and the endpoint) once the bridge
  *                         runs (in: once the stream was heard)
  *
- * SIGINT and SIGTERM stop the bridge (out sends its close frame). The
- * counters are printed at the end. Exit status: 0 the stream closed, 3 the
+ * SIGINT and SIGTERM stop the bridge (out sends its close frame). While it
+ * runs, its state and counters are kept in .photon-bridge.NAME beside the
+ * segment (in $PHOTON_SHM_DIR or /dev/shm; a dot file, which photon-stat
+ * shows under the channel and does not take for a segment), rewritten
+ * every 250 ms and removed at the end. The counters are printed at the
+ * end. Exit status: 0 the stream closed, 3 the
  * sender went silent (in), 1 an error, 2 bad usage.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <photon/bridge.h>
 #include <photon/photon.h>
 
 static struct photon_bridge *running;
+static int ended; /* atomic: photon_bridge_wait returned */
+static int result;
+
+static void *waiter(void *arg)
+{
+	(void)arg;
+	result = photon_bridge_wait(running);
+	__atomic_store_n(&ended, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The state file photon-stat shows: written whole under a temporary
+ * name, then renamed over the last one. */
+static void write_state(const char *path, const char *dir, const char *what,
+			const char *url, const char *state)
+{
+	struct photon_bridge_stats st;
+	char tmp[4096];
+	FILE *f;
+
+	photon_bridge_stats(running, &st);
+	snprintf(tmp, sizeof(tmp), "%s/.photon-bridge.%ld.tmp", dir,
+		 (long)getpid());
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f,
+		"%s %s  pid %ld  %s  messages %" PRIu64 "  heartbeats %" PRIu64
+		"  gaps %" PRIu64 " (%" PRIu64 " lost)  dropped %" PRIu64
+		"  bad %" PRIu64 "  next %" PRIu64 "\n",
+		what, url, (long)getpid(), state, st.messages, st.heartbeats,
+		st.gaps, st.lost, st.dropped, st.bad, st.next);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		remove(tmp);
+}
 
 static void on_signal(int sig)
 {
@@ -81,7 +122,9 @@ int main(int argc, char **argv)
 	struct photon_channel *ch = NULL;
 	struct photon_bridge_stats st;
 	uint64_t create = 0, msg_size = 0, capacity = 65536, v;
-	const char *name, *url;
+	const char *name, *url, *dir;
+	char state[4096];
+	pthread_t wt;
 	int out, rc, unlink_at_end = 0, ready = 0;
 
 	if (argc < 4 || (strcmp(argv[1], "out") && strcmp(argv[1], "in")))
@@ -152,6 +195,11 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	dir = getenv("PHOTON_SHM_DIR");
+	if (!dir || !*dir)
+		dir = "/dev/shm";
+	snprintf(state, sizeof(state), "%s/.photon-bridge.%s", dir, name);
+	write_state(state, dir, argv[1], url, "running");
 	if (ready) {
 		struct timespec ms = { 0, 1000000 };
 
@@ -161,7 +209,21 @@ int main(int argc, char **argv)
 		printf("ready %s\n", photon_bridge_endpoint(running));
 		fflush(stdout);
 	}
-	rc = photon_bridge_wait(running);
+	if (pthread_create(&wt, NULL, waiter, NULL) != 0) {
+		waiter(NULL); /* no state updates, then */
+	} else {
+		while (!__atomic_load_n(&ended, __ATOMIC_ACQUIRE)) {
+			struct timespec quarter = { 0, 250000000 };
+
+			nanosleep(&quarter, NULL);
+			write_state(state, dir, argv[1], url,
+				    photon_bridge_ready(running) ? "running"
+								 : "waiting");
+		}
+		pthread_join(wt, NULL);
+	}
+	rc = result;
+	remove(state);
 	photon_bridge_stats(running, &st);
 	fprintf(stderr,
 		"photon-bridge %s %s: %s; messages %" PRIu64

@@ -239,6 +239,33 @@ static void print_consumers(const struct photon_channel *ch, uint64_t published)
 	}
 }
 
+/*
+ * A photon-bridge process working on this channel keeps its state in the
+ * dot file .photon-bridge.NAME of the shared-memory directory: shown as it
+ * is, escaped, at most 1 KiB. Only a regular file is opened.
+ */
+static void print_bridge(const char *name)
+{
+	char path[4096], line[1024];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/.photon-bridge.%s", photon__shm_dir(0),
+		 name);
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("  bridge     ");
+		put_escaped(line);
+		putchar('\n');
+	}
+	fclose(f);
+}
+
 static void print_channel(const char *name, const char *path,
 			  const struct stat *st,
 			  const struct photon_channel *ch)
@@ -289,6 +316,7 @@ static void print_channel(const char *name, const char *path,
 	    (unsigned long long)PHOTON__LOAD(&sh->stalls, PHOTON__RELAXED),
 	    (unsigned long long)PHOTON__LOAD(&sh->reclaims, PHOTON__RELAXED));
 	print_consumers(ch, cursor + 1);
+	print_bridge(name);
 }
 
 static void print_problem(const char *name, const char *what)

@@ -15,9 +15,11 @@
 #    bridge says the sender went silent (exit 3) and the reader drains its
 #    1000 messages, then sees CLOSED.
 #
-#   tests/bridge/netns.sh PHOTON_BRIDGE PEER
+# 4. Meanwhile photon-stat shows each bridge's state under its channel.
+#
+#   tests/bridge/netns.sh PHOTON_BRIDGE PEER PHOTON_STAT
 set -euo pipefail
-bridge=$1 peer=$2
+bridge=$1 peer=$2 stat=$3
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (network namespaces)"; exit 77; }
 command -v ip >/dev/null || { echo "skip: no ip (iproute2)"; exit 77; }
 tag=pb$$
@@ -97,6 +99,19 @@ start killed 1000 5603
 "$peer" feed "$tag.killed.a" 1000 --no-close &
 feed_pid=$!
 await "$work/killed.check" all # the reader has all 1000
+"$stat" "$tag.killed.a" >"$work/stat.a"
+"$stat" "$tag.killed.b" >"$work/stat.b"
+grep -q "^  bridge     out tcp://10.77.0.1:5603" "$work/stat.a" || {
+	cat "$work/stat.a"
+	echo "FAIL: photon-stat shows no sending bridge"
+	exit 1
+}
+grep -q "^  bridge     in tcp://10.77.0.1:5603" "$work/stat.b" || {
+	cat "$work/stat.b"
+	echo "FAIL: photon-stat shows no receiving bridge"
+	exit 1
+}
+grep "^  bridge" "$work/stat.a" "$work/stat.b"
 kill -9 "$out_pid"
 rc=0
 wait "$in_pid" || rc=$?
