@@ -31,10 +31,12 @@
  * given, and nothing else), SUB on the receiving side (connects). URLs are
  * ZeroMQ endpoints: tcp://HOST:PORT (port * for any free one: see
  * photon_bridge_endpoint), ipc://PATH, and pgm:// or epgm:// for reliable
- * multicast where libzmq has it. PUB never waits for a slow receiver (it
- * drops at its queue limit), so a stalled receiver cannot stall the
- * sending channel: it sees a gap. Encryption and authentication are
- * ZeroMQ's CURVE, through the key fields of struct photon_bridge_opts.
+ * multicast where libzmq has it (experimental: measured, it lost the
+ * stream under loss and after a receiver stall; docs/bridge-engines.md). PUB
+ * never waits for a slow receiver (it drops at its queue limit), so a stalled
+ * receiver cannot stall the sending channel: it sees a gap. Encryption and
+ * authentication are ZeroMQ's CURVE, through the key fields of struct
+ * photon_bridge_opts.
  *
  * A receiving bridge publishes into a lossy single-publisher channel it is
  * given (photon_publish_gap needs one); the channel's message size must be
