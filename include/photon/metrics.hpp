@@ -35,29 +35,21 @@ namespace photon
 {
 
 /// A log-linear latency histogram (photon/histogram.h). Move-only.
-class histogram
+class histogram : private owner<photon_histogram, photon_histogram_destroy>
 {
+	using base = owner<photon_histogram, photon_histogram_destroy>;
+
       public:
 	histogram() noexcept = default;
-	histogram(const histogram &) = delete;
-	histogram &operator=(const histogram &) = delete;
-	/// Takes o's histogram; o is left empty.
-	histogram(histogram &&o) noexcept : h_(std::exchange(o.h_, nullptr))
+	/// Frees the histogram now (photon_histogram_destroy); empty after.
+	/// (Not reset: photon_histogram_reset empties one, clear() here.)
+	void destroy() noexcept
 	{
+		base::reset();
 	}
-	/// Frees this histogram, then takes o's.
-	histogram &operator=(histogram &&o) noexcept
-	{
-		if (this != &o) {
-			reset_owner();
-			h_ = std::exchange(o.h_, nullptr);
-		}
-		return *this;
-	}
-	~histogram()
-	{
-		reset_owner();
-	}
+	using base::get;
+	using base::release;
+	using base::operator bool;
 
 	/// A histogram with sig_bits significant bits (0: the default); its
 	/// one allocation. einval (sig_bits out of range) or enomem.
@@ -72,109 +64,89 @@ class histogram
 	/// (empty).
 	status record(std::uint64_t v) noexcept
 	{
-		return detail::st(photon_histogram_record(h_, v));
+		return detail::st(photon_histogram_record(get(), v));
 	}
 	/// Records n copies of v.
 	status record_n(std::uint64_t v, std::uint64_t n) noexcept
 	{
-		return detail::st(photon_histogram_record_n(h_, v, n));
+		return detail::st(photon_histogram_record_n(get(), v, n));
 	}
 	/// The value at percentile p (0..100) by nearest rank into out: ok,
 	/// empty (nothing recorded; out = 0) or einval.
 	status percentile(double p, std::uint64_t &out) const noexcept
 	{
-		return detail::st(photon_histogram_percentile(h_, p, &out));
+		return detail::st(photon_histogram_percentile(get(), p, &out));
 	}
 	/// The value at percentile p, 0 when nothing was recorded.
 	std::uint64_t percentile(double p) const noexcept
 	{
 		std::uint64_t v = 0;
-		(void)photon_histogram_percentile(h_, p, &v);
+		(void)photon_histogram_percentile(get(), p, &v);
 		return v;
 	}
 	/// Values recorded.
 	std::uint64_t count() const noexcept
 	{
-		return photon_histogram_count(h_);
+		return photon_histogram_count(get());
 	}
 	/// Smallest value recorded (0 while empty).
 	std::uint64_t min() const noexcept
 	{
-		return photon_histogram_min(h_);
+		return photon_histogram_min(get());
 	}
 	/// Largest value recorded.
 	std::uint64_t max() const noexcept
 	{
-		return photon_histogram_max(h_);
+		return photon_histogram_max(get());
 	}
 	/// Sum of the values, saturating at UINT64_MAX.
 	std::uint64_t sum() const noexcept
 	{
-		return photon_histogram_sum(h_);
+		return photon_histogram_sum(get());
 	}
 	/// Exact mean (0 while empty).
 	double mean() const noexcept
 	{
-		return photon_histogram_mean(h_);
+		return photon_histogram_mean(get());
 	}
 	/// Significant bits of the buckets.
 	unsigned sig_bits() const noexcept
 	{
-		return photon_histogram_sig_bits(h_);
+		return photon_histogram_sig_bits(get());
 	}
 	/// Buckets, for bucket().
 	std::size_t bucket_count() const noexcept
 	{
-		return photon_histogram_bucket_count(h_);
+		return photon_histogram_bucket_count(get());
 	}
 	/// Bucket i: its value range [lo, hi] and count. ok or einval.
 	status bucket(std::size_t i, std::uint64_t &lo, std::uint64_t &hi,
 		      std::uint64_t &n) const noexcept
 	{
-		return detail::st(photon_histogram_bucket(h_, i, &lo, &hi, &n));
+		return detail::st(
+		    photon_histogram_bucket(get(), i, &lo, &hi, &n));
 	}
 	/// Adds every value of src (same sig_bits), as if recorded here.
 	status merge(const histogram &src) noexcept
 	{
-		return detail::st(photon_histogram_merge(h_, src.h_));
+		return detail::st(photon_histogram_merge(get(), src.get()));
 	}
 	/// Becomes an exact copy of src (a snapshot; same sig_bits), called
 	/// by src's recording thread or while it is quiescent.
 	status copy_from(const histogram &src) noexcept
 	{
-		return detail::st(photon_histogram_copy(h_, src.h_));
+		return detail::st(photon_histogram_copy(get(), src.get()));
 	}
 	/// Empties the histogram (the recording thread).
 	void clear() noexcept
 	{
-		photon_histogram_reset(h_);
-	}
-
-	/// True unless empty (no histogram owned).
-	explicit operator bool() const noexcept
-	{
-		return h_ != nullptr;
-	}
-	/// The C histogram, still owned by this object.
-	photon_histogram *get() const noexcept
-	{
-		return h_;
-	}
-	/// Gives up ownership: the caller destroys the returned histogram.
-	photon_histogram *release() noexcept
-	{
-		return std::exchange(h_, nullptr);
+		photon_histogram_reset(get());
 	}
 
       private:
-	explicit histogram(photon_histogram *h) noexcept : h_(h)
+	explicit histogram(photon_histogram *h) noexcept : base(h)
 	{
 	}
-	void reset_owner() noexcept
-	{
-		photon_histogram_destroy(std::exchange(h_, nullptr));
-	}
-	photon_histogram *h_ = nullptr;
 };
 
 /// Labels of a registration: { { "name", "value" }, ... }. The registry
@@ -186,29 +158,10 @@ using labels = std::initializer_list<photon_label>;
 /// (photon/export.h). Move-only; the destructor frees the registry, not
 /// the objects. An object must stay alive until it is removed or the
 /// registry is gone.
-class metrics
+class metrics : public owner<photon_metrics, photon_metrics_destroy>
 {
       public:
 	metrics() noexcept = default;
-	metrics(const metrics &) = delete;
-	metrics &operator=(const metrics &) = delete;
-	/// Takes o's registry; o is left empty.
-	metrics(metrics &&o) noexcept : m_(std::exchange(o.m_, nullptr))
-	{
-	}
-	/// Frees this registry, then takes o's.
-	metrics &operator=(metrics &&o) noexcept
-	{
-		if (this != &o) {
-			reset();
-			m_ = std::exchange(o.m_, nullptr);
-		}
-		return *this;
-	}
-	~metrics()
-	{
-		reset();
-	}
 
 	/// A registry of up to capacity objects; family names start with
 	/// prefix and "_" (nullptr: "photon"; "": none).
@@ -225,20 +178,20 @@ class metrics
 	status add(const subscriber<T> &s, labels l = {}) noexcept
 	{
 		return detail::st(photon_metrics_add_subscriber(
-		    m_, s.get(), l.begin(), l.size()));
+		    get(), s.get(), l.begin(), l.size()));
 	}
 	/// Registers a group's counters.
 	template <class T> status add(const group<T> &g, labels l = {}) noexcept
 	{
-		return detail::st(
-		    photon_metrics_add_group(m_, g.get(), l.begin(), l.size()));
+		return detail::st(photon_metrics_add_group(
+		    get(), g.get(), l.begin(), l.size()));
 	}
 	/// Registers a publisher's sequence.
 	template <class T>
 	status add(const publisher<T> &p, labels l = {}) noexcept
 	{
 		return detail::st(photon_metrics_add_publisher(
-		    m_, p.get(), l.begin(), l.size()));
+		    get(), p.get(), l.begin(), l.size()));
 	}
 	/// Registers a histogram as the family `<prefix>_<desc.name>`; register
 	/// a snapshot when another thread records into the original.
@@ -246,78 +199,42 @@ class metrics
 		   labels l = {}) noexcept
 	{
 		return detail::st(photon_metrics_add_histogram(
-		    m_, h.get(), &desc, l.begin(), l.size()));
+		    get(), h.get(), &desc, l.begin(), l.size()));
 	}
 	/// Unregisters a handle or histogram. ok or einval (not registered).
 	template <class H> status remove(const H &object) noexcept
 	{
-		return detail::st(photon_metrics_remove(m_, object.get()));
+		return detail::st(photon_metrics_remove(get(), object.get()));
 	}
 	/// Objects registered.
 	std::size_t count() const noexcept
 	{
-		return photon_metrics_count(m_);
+		return photon_metrics_count(get());
 	}
 	/// Prometheus text (format 0.0.4) into buf, snprintf-style: the whole
 	/// length (>= len: truncated), or a negative status. No allocation.
 	std::ptrdiff_t prometheus(char *buf, std::size_t len) const noexcept
 	{
-		return photon_metrics_prometheus(m_, buf, len);
+		return photon_metrics_prometheus(get(), buf, len);
 	}
 	/// The same text written to f: ok, einval or esys.
 	status prometheus(std::FILE *f) const noexcept
 	{
-		return detail::st(photon_metrics_prometheus_file(m_, f));
-	}
-
-	/// Frees the registry now; empty after.
-	void reset() noexcept
-	{
-		photon_metrics_destroy(std::exchange(m_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return m_ != nullptr;
-	}
-	/// The C registry, still owned by this object.
-	photon_metrics *get() const noexcept
-	{
-		return m_;
+		return detail::st(photon_metrics_prometheus_file(get(), f));
 	}
 
       private:
-	explicit metrics(photon_metrics *m) noexcept : m_(m)
+	explicit metrics(photon_metrics *m) noexcept : owner(m)
 	{
 	}
-	photon_metrics *m_ = nullptr;
 };
 
 /// A StatsD sink over UDP (photon/export.h). Move-only; the destructor
 /// sends what is pending and closes the socket.
-class statsd
+class statsd : public owner<photon_statsd, photon_statsd_close>
 {
       public:
 	statsd() noexcept = default;
-	statsd(const statsd &) = delete;
-	statsd &operator=(const statsd &) = delete;
-	/// Takes o's sink; o is left empty.
-	statsd(statsd &&o) noexcept : s_(std::exchange(o.s_, nullptr))
-	{
-	}
-	/// Closes this sink, then takes o's.
-	statsd &operator=(statsd &&o) noexcept
-	{
-		if (this != &o) {
-			close();
-			s_ = std::exchange(o.s_, nullptr);
-		}
-		return *this;
-	}
-	~statsd()
-	{
-		close();
-	}
 
 	/// A sink sending to host:port, every name behind prefix and "."
 	/// (nullptr or "": none). einval, enomem or esys (the detail says).
@@ -332,51 +249,40 @@ class statsd
 	/// Queues "name:delta|c".
 	status count(const char *name, std::int64_t delta) noexcept
 	{
-		return detail::st(photon_statsd_count(s_, name, delta));
+		return detail::st(photon_statsd_count(get(), name, delta));
 	}
 	/// Queues "name:value|g".
 	status gauge(const char *name, double value) noexcept
 	{
-		return detail::st(photon_statsd_gauge(s_, name, value));
+		return detail::st(photon_statsd_gauge(get(), name, value));
 	}
 	/// Queues "name:ms|ms".
 	status timing(const char *name, double ms) noexcept
 	{
-		return detail::st(photon_statsd_timing(s_, name, ms));
+		return detail::st(photon_statsd_timing(get(), name, ms));
 	}
 	/// Sends the pending datagram.
 	status flush() noexcept
 	{
-		return detail::st(photon_statsd_flush(s_));
+		return detail::st(photon_statsd_flush(get()));
 	}
 	/// Sends every object of the registry, then flushes (send one
 	/// registry to one sink: the counters' increases live in it).
 	status send(metrics &m) noexcept
 	{
-		return detail::st(photon_statsd_send_metrics(s_, m.get()));
+		return detail::st(photon_statsd_send_metrics(get(), m.get()));
 	}
 
 	/// Sends what is pending and closes now; empty after.
 	void close() noexcept
 	{
-		photon_statsd_close(std::exchange(s_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return s_ != nullptr;
-	}
-	/// The C sink, still owned by this object.
-	photon_statsd *get() const noexcept
-	{
-		return s_;
+		reset();
 	}
 
       private:
-	explicit statsd(photon_statsd *s) noexcept : s_(s)
+	explicit statsd(photon_statsd *s) noexcept : owner(s)
 	{
 	}
-	photon_statsd *s_ = nullptr;
 };
 
 } // namespace photon

@@ -244,51 +244,93 @@ std::uint64_t deadline_at(std::chrono::time_point<Clock, Duration> t) noexcept
 }
 } // namespace detail
 
-/// The publishing end. Move-only; the destructor closes the channel.
-template <class T> class publisher
+/// The owner of one C object, which Free releases: move-only, empty after a
+/// move or release(), freed by the destructor or reset(). The base of every
+/// handle class here (publisher, subscriber, group, bus, and the owners of
+/// photon/metrics.hpp and photon/topology.hpp).
+template <class C, void (*Free)(C *)> class owner
 {
       public:
-	publisher() noexcept = default;
-	publisher(const publisher &) = delete;
-	publisher &operator=(const publisher &) = delete;
-	/// Takes o's handle; o is left empty.
-	publisher(publisher &&o) noexcept : p_(std::exchange(o.p_, nullptr))
+	owner() noexcept = default;
+	/// Owns c (may be null).
+	explicit owner(C *c) noexcept : c_(c)
 	{
 	}
-	/// Closes this handle (and so its channel), then takes o's.
-	publisher &operator=(publisher &&o) noexcept
+	owner(const owner &) = delete;
+	owner &operator=(const owner &) = delete;
+	/// Takes o's object; o is left empty.
+	owner(owner &&o) noexcept : c_(std::exchange(o.c_, nullptr))
+	{
+	}
+	/// Frees this object, then takes o's.
+	owner &operator=(owner &&o) noexcept
 	{
 		if (this != &o) {
-			close();
-			p_ = std::exchange(o.p_, nullptr);
+			reset();
+			c_ = std::exchange(o.c_, nullptr);
 		}
 		return *this;
 	}
-	~publisher()
+	~owner()
 	{
-		close();
+		reset();
 	}
+
+	/// Frees the object now; empty after.
+	void reset() noexcept
+	{
+		Free(std::exchange(c_, nullptr));
+	}
+	/// True unless empty.
+	explicit operator bool() const noexcept
+	{
+		return c_ != nullptr;
+	}
+	/// The C object, still owned by this one.
+	C *get() const noexcept
+	{
+		return c_;
+	}
+	/// Gives up ownership: the caller frees the returned object.
+	C *release() noexcept
+	{
+		return std::exchange(c_, nullptr);
+	}
+
+      private:
+	C *c_ = nullptr;
+};
+
+/// The publishing end. Move-only; the destructor closes the channel.
+template <class T>
+class publisher : public owner<photon_publisher, photon_publisher_close>
+{
+      public:
+	publisher() noexcept = default;
 
 	/// Lossy: never waits. Bounded: waits for room. ok or einval (empty).
 	status publish(const T &msg) noexcept
 	{
-		if (!p_)
+		if (!this->get())
 			return status::einval;
-		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 1));
+		return detail::st(
+		    photon__publish_n(this->get(), &msg, sizeof(T), 1));
 	}
 
 	/// As publish, but status::full (nothing written) instead of waiting.
 	status try_publish(const T &msg) noexcept
 	{
-		if (!p_)
+		if (!this->get())
 			return status::einval;
-		return detail::st(photon__publish_n(p_, &msg, sizeof(T), 0));
+		return detail::st(
+		    photon__publish_n(this->get(), &msg, sizeof(T), 0));
 	}
 
 	/// count messages back to back; cursor and backpressure per message.
 	status publish_batch(const T *msgs, std::size_t count) noexcept
 	{
-		return detail::st(photon_publish_batch(p_, msgs, count));
+		return detail::st(
+		    photon_publish_batch(this->get(), msgs, count));
 	}
 
 	/// Publishes count lost messages (photon_publish_gap): readers that
@@ -296,43 +338,27 @@ template <class T> class publisher
 	/// bounded and MPMC channels.
 	status publish_gap(std::uint64_t count) noexcept
 	{
-		return detail::st(photon_publish_gap(p_, count));
+		return detail::st(photon_publish_gap(this->get(), count));
 	}
 
 	/// Messages published so far.
 	std::uint64_t sequence() const noexcept
 	{
-		return photon_publisher_sequence(p_);
+		return photon_publisher_sequence(this->get());
 	}
 
 	/// Closes the channel for good (readers drain, then see closed).
 	void close() noexcept
 	{
-		photon_publisher_close(std::exchange(p_, nullptr));
-	}
-
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return p_ != nullptr;
-	}
-	/// The C handle, still owned by this object.
-	photon_publisher *get() const noexcept
-	{
-		return p_;
-	}
-	/// Gives up ownership: the caller closes the returned handle.
-	photon_publisher *release() noexcept
-	{
-		return std::exchange(p_, nullptr);
+		this->reset();
 	}
 
       private:
 	friend class channel<T>;
-	explicit publisher(photon_publisher *p) noexcept : p_(p)
+	using owner_type = owner<photon_publisher, photon_publisher_close>;
+	explicit publisher(photon_publisher *p) noexcept : owner_type(p)
 	{
 	}
-	photon_publisher *p_ = nullptr;
 };
 
 /// What a subscriber and a group share: every receive and counter. A group
@@ -487,127 +513,65 @@ template <class T, class D> class reader
 /// One reader. Move-only; the destructor closes it (in a bounded channel
 /// it stops gating the publisher at once). The receives and counters are
 /// those of reader.
-template <class T> class subscriber : public reader<T, subscriber<T>>
+template <class T>
+class subscriber : public reader<T, subscriber<T>>,
+		   public owner<photon_subscriber, photon_subscriber_close>
 {
       public:
 	subscriber() noexcept = default;
-	subscriber(const subscriber &) = delete;
-	subscriber &operator=(const subscriber &) = delete;
-	/// Takes o's handle; o is left empty.
-	subscriber(subscriber &&o) noexcept : s_(std::exchange(o.s_, nullptr))
-	{
-	}
-	/// Closes this handle, then takes o's.
-	subscriber &operator=(subscriber &&o) noexcept
-	{
-		if (this != &o) {
-			close();
-			s_ = std::exchange(o.s_, nullptr);
-		}
-		return *this;
-	}
-	~subscriber()
-	{
-		close();
-	}
 
 	/// Closes the handle now (photon_subscriber_close); it is empty after.
 	void close() noexcept
 	{
-		photon_subscriber_close(std::exchange(s_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return s_ != nullptr;
-	}
-	/// The C handle, still owned by this object.
-	photon_subscriber *get() const noexcept
-	{
-		return s_;
-	}
-	/// Gives up ownership: the caller closes the returned handle.
-	photon_subscriber *release() noexcept
-	{
-		return std::exchange(s_, nullptr);
+		this->reset();
 	}
 
       private:
 	friend class channel<T>;
 	friend class reader<T, subscriber<T>>;
-	explicit subscriber(photon_subscriber *s) noexcept : s_(s)
+	using owner_type = owner<photon_subscriber, photon_subscriber_close>;
+	explicit subscriber(photon_subscriber *s) noexcept : owner_type(s)
 	{
 	}
 	photon_subscriber *cursor() const noexcept
 	{
-		return s_;
+		return this->get();
 	}
-	photon_subscriber *s_ = nullptr;
 };
 
 /// n logical consumers read by one thread at the cost of one cursor.
 /// Move-only; the destructor closes it. Counters count each message once.
-template <class T> class group : public reader<T, group<T>>
+template <class T>
+class group : public reader<T, group<T>>,
+	      public owner<photon_group, photon_group_close>
 {
       public:
 	group() noexcept = default;
-	group(const group &) = delete;
-	group &operator=(const group &) = delete;
-	/// Takes o's handle; o is left empty.
-	group(group &&o) noexcept : g_(std::exchange(o.g_, nullptr))
-	{
-	}
-	/// Closes this handle, then takes o's.
-	group &operator=(group &&o) noexcept
-	{
-		if (this != &o) {
-			close();
-			g_ = std::exchange(o.g_, nullptr);
-		}
-		return *this;
-	}
-	~group()
-	{
-		close();
-	}
 
 	/// Logical consumers in the group.
 	std::size_t size() const noexcept
 	{
-		return photon_group_size(g_);
+		return photon_group_size(this->get());
 	}
 	/// Closes the handle now (photon_group_close); it is empty after.
 	void close() noexcept
 	{
-		photon_group_close(std::exchange(g_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return g_ != nullptr;
-	}
-	/// The C handle, still owned by this object.
-	photon_group *get() const noexcept
-	{
-		return g_;
-	}
-	/// Gives up ownership: the caller closes the returned handle.
-	photon_group *release() noexcept
-	{
-		return std::exchange(g_, nullptr);
+		this->reset();
 	}
 
       private:
 	friend class channel<T>;
 	friend class reader<T, group<T>>;
-	explicit group(photon_group *g) noexcept : g_(g)
+	using owner_type = owner<photon_group, photon_group_close>;
+	explicit group(photon_group *g) noexcept : owner_type(g)
 	{
 	}
+	// A group is one subscriber cursor (channel.h); reading through it
+	// keeps the group's hot path inline too.
 	photon_subscriber *cursor() const noexcept
 	{
-		return g_ ? &g_->sub : nullptr;
+		return this->get() ? &this->get()->sub : nullptr;
 	}
-	photon_group *g_ = nullptr;
 };
 
 /// A channel of T. Holds one reference: copies take another, the last one
@@ -850,29 +814,10 @@ template <class T> struct topic {
 /// A bus of named topics (photon/bus.h), each its own lossy channel.
 /// Move-only; the destructor destroys the bus, and handles and channels
 /// taken from it keep their topics alive. Every call is thread-safe.
-class bus
+class bus : public owner<photon_bus, photon_bus_destroy>
 {
       public:
 	bus() noexcept = default;
-	bus(const bus &) = delete;
-	bus &operator=(const bus &) = delete;
-	/// Takes o's bus; o is left empty.
-	bus(bus &&o) noexcept : b_(std::exchange(o.b_, nullptr))
-	{
-	}
-	/// Destroys this bus, then takes o's.
-	bus &operator=(bus &&o) noexcept
-	{
-		if (this != &o) {
-			reset();
-			b_ = std::exchange(o.b_, nullptr);
-		}
-		return *this;
-	}
-	~bus()
-	{
-		reset();
-	}
 
 	/// A bus whose topics have capacity slots. msg_size is the size of
 	/// the untyped topics C code opens (photon_bus_publisher); typed
@@ -891,7 +836,7 @@ class bus
 	template <class T>
 	result<channel<T>> open(const topic<T> &t) const noexcept
 	{
-		return channel<T>::topic(b_, t.name, t.type_name);
+		return channel<T>::topic(get(), t.name, t.type_name);
 	}
 
 	/// The topic's publisher; ebusy while another is open.
@@ -917,34 +862,13 @@ class bus
 	/// Topics on the bus.
 	std::size_t topic_count() const noexcept
 	{
-		return photon_bus_topic_count(b_);
-	}
-	/// Destroys the bus now (photon_bus_destroy); empty after.
-	void reset() noexcept
-	{
-		photon_bus_destroy(std::exchange(b_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return b_ != nullptr;
-	}
-	/// The C bus, still owned by this object.
-	photon_bus *get() const noexcept
-	{
-		return b_;
-	}
-	/// Gives up ownership: the caller destroys the returned bus.
-	photon_bus *release() noexcept
-	{
-		return std::exchange(b_, nullptr);
+		return photon_bus_topic_count(get());
 	}
 
       private:
-	explicit bus(photon_bus *b) noexcept : b_(b)
+	explicit bus(photon_bus *b) noexcept : owner(b)
 	{
 	}
-	photon_bus *b_ = nullptr;
 };
 
 } // namespace photon

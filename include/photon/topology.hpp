@@ -39,29 +39,10 @@ namespace photon
 {
 
 /// A graph of stage threads joined by channels (photon/topology.h).
-class topology
+class topology : public owner<photon_topology, photon_topology_destroy>
 {
       public:
 	topology() noexcept = default;
-	topology(const topology &) = delete;
-	topology &operator=(const topology &) = delete;
-	/// Takes o's topology; o is left empty.
-	topology(topology &&o) noexcept : t_(std::exchange(o.t_, nullptr))
-	{
-	}
-	/// Destroys this topology, then takes o's.
-	topology &operator=(topology &&o) noexcept
-	{
-		if (this != &o) {
-			reset();
-			t_ = std::exchange(o.t_, nullptr);
-		}
-		return *this;
-	}
-	~topology()
-	{
-		reset();
-	}
 
 	/// An empty topology.
 	static result<topology> create() noexcept
@@ -75,7 +56,7 @@ class topology
 	/// the user feeds); its index goes to *id.
 	status add_stage(const photon_stage_opts &o, unsigned *id) noexcept
 	{
-		return detail::st(photon_topology_add_stage(t_, &o, id));
+		return detail::st(photon_topology_add_stage(get(), &o, id));
 	}
 	/// Adds a stage running f (see the top of this header); o.fn and
 	/// o.ctx are replaced. f is borrowed: it must outlive the topology.
@@ -84,89 +65,74 @@ class topology
 	{
 		o.fn = &call<F>;
 		o.ctx = const_cast<void *>(static_cast<const void *>(&f));
-		return detail::st(photon_topology_add_stage(t_, &o, id));
+		return detail::st(photon_topology_add_stage(get(), &o, id));
 	}
 	/// Makes stage `to` read stage `from`'s output (from < to).
 	status link(unsigned from, unsigned to) noexcept
 	{
-		return detail::st(photon_topology_link(t_, from, to));
+		return detail::st(photon_topology_link(get(), from, to));
 	}
 	/// Starts one thread per stage with a function.
 	status start() noexcept
 	{
-		return detail::st(photon_topology_start(t_));
+		return detail::st(photon_topology_start(get()));
 	}
 	/// Publishes msg (the source's out_size bytes) from a user-fed
 	/// source, waiting for room on a lossless output.
 	template <class M>
 	status publish(unsigned source, const M &msg) noexcept
 	{
-		return detail::st(photon_topology_publish(t_, source, &msg));
+		return detail::st(photon_topology_publish(get(), source, &msg));
 	}
 	/// As publish, but full instead of waiting.
 	template <class M>
 	status try_publish(unsigned source, const M &msg) noexcept
 	{
 		return detail::st(
-		    photon_topology_try_publish(t_, source, &msg));
+		    photon_topology_try_publish(get(), source, &msg));
 	}
 	/// Ends a user-fed source's stream.
 	status close_source(unsigned source) noexcept
 	{
-		return detail::st(photon_topology_close_source(t_, source));
+		return detail::st(photon_topology_close_source(get(), source));
 	}
 	/// Asks every stage to stop (does not wait). Thread-safe.
 	void stop() noexcept
 	{
-		photon_topology_stop(t_);
+		photon_topology_stop(get());
 	}
 	/// Waits for every stage and joins it: ok, or the value the first
 	/// failing stage returned, as an int (a stage's own code need not be
 	/// a status).
 	int wait() noexcept
 	{
-		return photon_topology_wait(t_);
+		return photon_topology_wait(get());
 	}
 	/// The first stage that failed (its value into *code), or -1.
 	int failed_stage(int *code = nullptr) const noexcept
 	{
-		return photon_topology_failed_stage(t_, code);
+		return photon_topology_failed_stage(get(), code);
 	}
 	/// A stage's counters.
 	status stage_stats(unsigned stage,
 			   photon_stage_stats &out) const noexcept
 	{
-		return detail::st(photon_topology_stage_stats(t_, stage, &out));
+		return detail::st(
+		    photon_topology_stage_stats(get(), stage, &out));
 	}
 	/// A stage's name; nullptr for a bad index.
 	const char *stage_name(unsigned stage) const noexcept
 	{
-		return photon_topology_stage_name(t_, stage);
+		return photon_topology_stage_name(get(), stage);
 	}
 	/// Stages added.
 	std::size_t stage_count() const noexcept
 	{
-		return photon_topology_stage_count(t_);
-	}
-
-	/// Stops, joins and frees the topology now; empty after.
-	void reset() noexcept
-	{
-		photon_topology_destroy(std::exchange(t_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return t_ != nullptr;
-	}
-	/// The C topology, still owned by this object.
-	photon_topology *get() const noexcept
-	{
-		return t_;
+		return photon_topology_stage_count(get());
 	}
 
       private:
-	explicit topology(photon_topology *t) noexcept : t_(t)
+	explicit topology(photon_topology *t) noexcept : owner(t)
 	{
 	}
 	template <class F>
@@ -175,7 +141,6 @@ class topology
 	{
 		return (*static_cast<F *>(ctx))(seq, in, out);
 	}
-	photon_topology *t_ = nullptr;
 };
 
 } // namespace photon
