@@ -32,6 +32,8 @@ RUNS=(
 	"W2          seqlock.pml  safety    MUTANT_W2      assertion"
 	"R3          seqlock.pml  safety    MUTANT_R3      assertion"
 	"C2          seqlock.pml  safety    MUTANT_C2      assertion"
+	"hole        seqlock.pml  safety    HOLE           -"
+	"hole-R4     seqlock.pml  safety    HOLE,MUTANT_HOLE_R4 assertion"
 	"bounded     bounded.pml  safety    -              -"
 	"bug1-floor  bounded.pml  safety    MUTANT_BUG1    assertion"
 	"bug2-regate bounded.pml  safety    MUTANT_BUG2    assertion"

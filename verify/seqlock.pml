@@ -36,6 +36,14 @@
  *   MUTANT_W2  no release fence between W1 and W3
  *   MUTANT_R3  no acquire fence between R2 and R4
  *   MUTANT_C2  the miss path loads `closed` relaxed, not acquire
+ *
+ * HOLE: sequence 1 is a gap of one (photon_publish_gap): the same W1..W5,
+ * its words hold the gap's end (2) and its complete stamp carries the hole
+ * bit (here 64; bit 63 in the C). The reader that meets it must skip to the
+ * end counted as lagged, having read the end under R3/R4 like a payload;
+ * every other stamp comparison ignores the bit (docs/PROTOCOL.md 12).
+ *   MUTANT_HOLE_R4  (with HOLE) the end is taken without the R3 fence and
+ *                   the R4 re-check
  */
 
 #ifndef CAP
@@ -45,6 +53,12 @@
 #define N 4
 #endif
 #define NONE 255		/* the cursor before the first publish */
+#define HBIT 64			/* the hole bit of a stamp */
+#ifdef HOLE
+#define ISHOLE(s) ((s) == 1)
+#else
+#define ISHOLE(s) 0
+#endif
 #define TOTAL (5 * N + 1)	/* publisher steps, close included */
 
 /* location kinds */
@@ -72,8 +86,10 @@
 	((L) == L_CUR -> 5 * SEQ(L, i, k) + 5 : TOTAL)))))
 /* value of store k */
 #define VAL(L, i, k) ((L) == L_STAMP -> \
-	((k) == 0 -> 0 : 2 * SEQ(L, i, k) + ((k) % 2 == 1 -> 1 : 2)) : \
-	((L) == L_CLOSED -> (k) : ((k) == 0 -> NONE : SEQ(L, i, k))))
+	((k) == 0 -> 0 : 2 * SEQ(L, i, k) + ((k) % 2 == 1 -> 1 : \
+		2 + (ISHOLE(SEQ(L, i, k)) -> HBIT : 0))) : \
+	((L) == L_CLOSED -> (k) : ((k) == 0 -> NONE : SEQ(L, i, k) + \
+		((L) != L_CUR && ISHOLE(SEQ(L, i, k)) -> 1 : 0))))
 
 /* last release fence (W2) at or before the step of W1 of sequence s */
 #ifdef MUTANT_W2
@@ -179,13 +195,35 @@ active proctype Reader()
 				d_step { c++; got++ } /* R5 */
 			:: else -> skip /* torn: EMPTY */
 			fi
-		:: s1 < 2 * c + 2 ->
+		:: s1 == 2 * c + 2 + HBIT -> /* the reader's hole */
+			rd(L_W0, slot, RLX, w0); /* R2: the gap's end */
+#ifndef MUTANT_HOLE_R4
+			atomic { /* R3 */
+				if
+				:: pend > V -> V = pend
+				:: else -> skip
+				fi
+			}
+			rd(L_STAMP, slot, RLX, s2); /* R4 */
+#else
+			s2 = s1;
+#endif
+			if
+			:: s2 == s1 ->
+				/* the end, never a torn or older word */
+				printf("MSC: reader meets the hole at %d, to %d\n",
+				       c, w0);
+				assert(w0 == c + 1);
+				d_step { lagged = lagged + w0 - c; c = w0 }
+			:: else -> skip /* rewritten: EMPTY */
+			fi
+		:: s1 % HBIT < 2 * c + 2 ->
 			rd(L_CLOSED, 0, RLX, cl);
 			if
 			:: cl -> goto miss
 			:: else -> skip /* EMPTY */
 			fi
-		:: s1 > 2 * c + 2 ->
+		:: s1 % HBIT > 2 * c + 2 ->
 miss:
 #ifdef MUTANT_C2
 			rd(L_CLOSED, 0, RLX, cl);
@@ -194,7 +232,7 @@ miss:
 #endif
 			rd(L_STAMP, slot, ACQ, s1);
 			if
-			:: s1 > 2 * c + 2 && s1 % 2 == 0 ->
+			:: s1 % HBIT > 2 * c + 2 && s1 % 2 == 0 ->
 				rd(L_CUR, 0, ACQ, head); /* R6 */
 				oldest = (head == NONE -> 0 :
 					  (head + 1 >= CAP -> head + 1 - CAP : 0));
@@ -209,7 +247,7 @@ miss:
 					d_step { lagged = lagged + oldest - c; c = oldest }
 				:: else -> skip /* stamp ahead of cursor: EMPTY */
 				fi
-			:: s1 < 2 * c + 2 && cl ->
+			:: s1 % HBIT < 2 * c + 2 && cl ->
 				/* CLOSED only after everything published
 				 * was delivered or counted as lagged */
 				printf("MSC: reader CLOSED at %d\n", c);
