@@ -270,15 +270,14 @@ int main(int argc, char **argv)
 			ready = v;
 			i++;
 		} else if (!strcmp(a, "--burst") && v) {
-			burst = strtoull(v, NULL, 10);
-			if (burst < 1 || burst > MAX_BURST) {
+			if (feed_parse_u64(v, MAX_BURST, &burst) != 0 ||
+			    burst < 1) {
 				usage(stderr);
 				return 2;
 			}
 			i++;
 		} else if (!strcmp(a, "--pace-us") && v) {
-			pace_us = strtoull(v, NULL, 10);
-			if (pace_us > 1000000) {
+			if (feed_parse_u64(v, 1000000, &pace_us) != 0) {
 				usage(stderr);
 				return 2;
 			}

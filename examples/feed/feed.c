@@ -6,6 +6,8 @@
  */
 #include "feed.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const bad_names[FEED_BAD_COUNT] = {
@@ -266,4 +268,19 @@ enum feed_bad feed_ingest(struct feed_session *s, const uint8_t *frame,
 	}
 	s->next_seq = end;
 	return FEED_BAD_NONE;
+}
+
+int feed_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*end || errno || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }

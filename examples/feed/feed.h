@@ -165,5 +165,8 @@ uint64_t feed_get64(const uint8_t *p);
 uint16_t feed_ip_checksum(const uint8_t *hdr, size_t hdr_len);
 /* The size of a message of `type` after its length field, 0 if unknown. */
 size_t feed_msg_len(uint8_t type);
+/* A command-line number (decimal, or 0x hex) of at most max into *out:
+ * 0, or -1 for anything else (empty, negative, trailing text, too big). */
+int feed_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 #endif /* FEED_FEED_H */

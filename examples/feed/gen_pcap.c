@@ -37,21 +37,6 @@ static void usage(FILE *f)
 		FEED_PORT_DEFAULT);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end || errno || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int write_frame(void *ctx, const uint8_t *frame, size_t len,
 		       uint64_t ts_usec)
 {
@@ -92,14 +77,15 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--expect"))
 			expect_path = v;
 		else if (!strcmp(a, "--packets") &&
-			 !parse_u64(v, 10000000, &x) && x > 0)
+			 !feed_parse_u64(v, 10000000, &x) && x > 0)
 			o.packets = (unsigned)x;
-		else if (!strcmp(a, "--seed") && !parse_u64(v, UINT64_MAX, &x))
+		else if (!strcmp(a, "--seed") &&
+			 !feed_parse_u64(v, UINT64_MAX, &x))
 			o.seed = x;
-		else if (!strcmp(a, "--port") && !parse_u64(v, 65535, &x))
+		else if (!strcmp(a, "--port") && !feed_parse_u64(v, 65535, &x))
 			o.port = (uint16_t)x;
-		else if (!strcmp(a, "--bad-each") && !parse_u64(v, 1000, &x) &&
-			 x > 0)
+		else if (!strcmp(a, "--bad-each") &&
+			 !feed_parse_u64(v, 1000, &x) && x > 0)
 			o.bad_each = (unsigned)x;
 		else {
 			usage(stderr);

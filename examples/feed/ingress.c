@@ -385,21 +385,6 @@ void feed_ingress_usage(FILE *f)
 		FEED_PORT_DEFAULT);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || !*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end || errno)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int bad_value(const char *opt, const char *v)
 {
 	fprintf(stderr, "%s: bad value \"%s\"\n", opt, v ? v : "");
@@ -455,7 +440,7 @@ int feed_ingress_option(struct feed_ingress_opts *o, int argc, char **argv,
 		}
 		return 1;
 	}
-	if (parse_u64(v, &x) != 0)
+	if (feed_parse_u64(v, UINT64_MAX, &x) != 0)
 		return bad_value(a, v);
 	if (!strcmp(a, "--port") && x <= 65535) {
 		o->port = (uint16_t)x;

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "feed.h"
 #include "pcap.h"
 
 static uint64_t now_ns(void)
@@ -51,7 +52,11 @@ int main(int argc, char **argv)
 	int fd, rc, i = 1;
 
 	if (argc == 5 && !strcmp(argv[1], "--gap-us")) {
-		gap_ns = strtoull(argv[2], NULL, 10) * 1000u;
+		if (feed_parse_u64(argv[2], 1000000, &gap_ns) != 0) {
+			fprintf(stderr, "pcap_send: --gap-us: 0 to 1000000\n");
+			return 2;
+		}
+		gap_ns *= 1000u;
 		i = 3;
 	}
 	if (argc - i != 2) {

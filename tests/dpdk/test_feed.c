@@ -471,6 +471,28 @@ static void test_pcap(void **state)
 	frames_free(&fr);
 }
 
+/* The programs' numbers: all of it a number, in range, or refused. */
+static void test_parse_u64(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(feed_parse_u64("64", 64, &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(feed_parse_u64("0x10", 64, &v), 0);
+	assert_int_equal(v, 16);
+	v = 7;
+	assert_int_equal(feed_parse_u64("65", 64, &v), -1);
+	assert_int_equal(feed_parse_u64("abc", 64, &v), -1);
+	assert_int_equal(feed_parse_u64("12x", 64, &v), -1);
+	assert_int_equal(feed_parse_u64("-1", UINT64_MAX, &v), -1);
+	assert_int_equal(feed_parse_u64("", 64, &v), -1);
+	assert_int_equal(feed_parse_u64(NULL, 64, &v), -1);
+	assert_int_equal(feed_parse_u64("99999999999999999999", UINT64_MAX, &v),
+			 -1);
+	assert_int_equal(v, 7); /* untouched when refused */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_session),
 		cmocka_unit_test(test_pcap),
+		cmocka_unit_test(test_parse_u64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
