@@ -87,22 +87,9 @@ measure() {
 		"$root/bench/disruptor/fanout.c" -o "$build/disruptor/fanout" \
 		-L"$build" -lphotonring -lpthread -Wl,-rpath,"$build"
 
-	if [ -z "$cpus" ]; then
-		cpus=$(awk '/^Cpus_allowed_list:/ {
-			n = split($2, part, ",")
-			for (i = 1; i <= n && got < 2; i++) {
-				m = split(part[i], r, "-")
-				hi = m == 2 ? r[2] : r[1]
-				for (c = r[1]; c <= hi && got < 2; c++)
-					list = list (got++ ? "," : "") c
-			}
-			print list
-		}' /proc/self/status)
-	fi
-	case $cpus in
-	*,*) ;;
-	*) echo "report.sh: needs two CPUs (got '$cpus')" >&2; exit 1 ;;
-	esac
+	# shellcheck source=bench/cpus.sh
+	. "$root/bench/cpus.sh"
+	cpus=$(photon_two_cpus report.sh "$cpus")
 
 	rm -rf "$out"
 	mkdir -p "$out" "$docs/figures"

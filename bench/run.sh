@@ -73,24 +73,9 @@ cmake --build "$build" -j"$(nproc)" --target bench_core bench_oneway \
 mkdir -p "$out"
 rm -f "$out"/*.dat
 
-# Default: the first two CPUs this process may use (Cpus_allowed_list is
-# like "0-3,8").
-if [ -z "$cpus" ]; then
-	cpus=$(awk '/^Cpus_allowed_list:/ {
-		n = split($2, part, ",")
-		for (i = 1; i <= n && got < 2; i++) {
-			m = split(part[i], r, "-")
-			hi = m == 2 ? r[2] : r[1]
-			for (c = r[1]; c <= hi && got < 2; c++)
-				list = list (got++ ? "," : "") c
-		}
-		print list
-	}' /proc/self/status)
-fi
-case $cpus in
-*,*) ;;
-*) echo "run.sh: needs two CPUs (got '$cpus')" >&2; exit 1 ;;
-esac
+# shellcheck source=bench/cpus.sh
+. "$root/bench/cpus.sh"
+cpus=$(photon_two_cpus run.sh "$cpus")
 core_cpu=${cpus#*,}
 
 # A shared machine: say so when something else is using the CPUs.
