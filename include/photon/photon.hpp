@@ -576,8 +576,11 @@ class group : public reader<T, group<T>>,
 
 /// A channel of T. Holds one reference: copies take another, the last one
 /// released (with every handle closed) frees the ring.
-template <class T> class channel
+template <class T>
+class channel : public owner<photon_channel, photon_channel_release>
 {
+	using owner_type = owner<photon_channel, photon_channel_release>;
+
 	static_assert(std::is_trivially_copyable_v<T>,
 		      "photon::channel<T> copies T as bytes: T must be "
 		      "trivially copyable");
@@ -586,37 +589,24 @@ template <class T> class channel
 
       public:
 	channel() noexcept = default;
-	/// Another reference to o's channel.
-	channel(const channel &o) noexcept : ch_(photon_channel_retain(o.ch_))
+	/// Another reference to o's channel (the owner a channel derives
+	/// from is move-only; a copy here is a photon_channel_retain).
+	channel(const channel &o) noexcept
+	    : owner_type(photon_channel_retain(o.get()))
 	{
 	}
 	/// Drops this reference and takes another to o's channel.
 	channel &operator=(const channel &o) noexcept
 	{
-		if (this != &o) {
-			photon_channel *n = photon_channel_retain(o.ch_);
-			reset();
-			ch_ = n;
-		}
+		if (this != &o)
+			owner_type::operator=(
+			    owner_type(photon_channel_retain(o.get())));
 		return *this;
 	}
 	/// Takes o's reference; o is left empty.
-	channel(channel &&o) noexcept : ch_(std::exchange(o.ch_, nullptr))
-	{
-	}
+	channel(channel &&o) noexcept = default;
 	/// Drops this reference, then takes o's.
-	channel &operator=(channel &&o) noexcept
-	{
-		if (this != &o) {
-			reset();
-			ch_ = std::exchange(o.ch_, nullptr);
-		}
-		return *this;
-	}
-	~channel()
-	{
-		reset();
-	}
+	channel &operator=(channel &&o) noexcept = default;
 
 	/// Lossy channel of capacity slots: publish never waits.
 	static result<channel> create(std::size_t capacity) noexcept
@@ -712,7 +702,7 @@ template <class T> class channel
 	result<publisher<T>> open_publisher() const noexcept
 	{
 		photon_publisher *p = nullptr;
-		int rc = photon_publisher_open(ch_, &p);
+		int rc = photon_publisher_open(this->get(), &p);
 		return { detail::st(rc), publisher<T>(p) };
 	}
 
@@ -720,7 +710,7 @@ template <class T> class channel
 	result<subscriber<T>> subscribe() const noexcept
 	{
 		photon_subscriber *s = nullptr;
-		int rc = photon_subscribe(ch_, &s);
+		int rc = photon_subscribe(this->get(), &s);
 		return { detail::st(rc), subscriber<T>(s) };
 	}
 
@@ -728,7 +718,7 @@ template <class T> class channel
 	result<subscriber<T>> subscribe_from_oldest() const noexcept
 	{
 		photon_subscriber *s = nullptr;
-		int rc = photon_subscribe_from_oldest(ch_, &s);
+		int rc = photon_subscribe_from_oldest(this->get(), &s);
 		return { detail::st(rc), subscriber<T>(s) };
 	}
 
@@ -736,66 +726,49 @@ template <class T> class channel
 	result<group<T>> subscribe_group(std::size_t n) const noexcept
 	{
 		photon_group *g = nullptr;
-		int rc = photon_group_subscribe(ch_, n, &g);
+		int rc = photon_group_subscribe(this->get(), n, &g);
 		return { detail::st(rc), group<T>(g) };
 	}
 
 	/// Slots in the ring (0 for an empty channel).
 	std::size_t capacity() const noexcept
 	{
-		return photon_channel_capacity(ch_);
+		return photon_channel_capacity(this->get());
 	}
 	/// Bounded: slots kept free (the publisher waits at capacity -
 	/// watermark outstanding); 0 when lossy.
 	std::size_t watermark() const noexcept
 	{
-		return photon_channel_watermark(ch_);
+		return photon_channel_watermark(this->get());
 	}
 	/// The creation flags (PHOTON_BOUNDED, PHOTON_MPMC, ...).
 	unsigned flags() const noexcept
 	{
-		return photon_channel_flags(ch_);
+		return photon_channel_flags(this->get());
 	}
 	/// The publisher closed the channel (photon_channel_is_closed).
 	bool is_closed() const noexcept
 	{
-		return photon_channel_is_closed(ch_) != 0;
+		return photon_channel_is_closed(this->get()) != 0;
 	}
 	/// Shared channels: the publisher's process died without closing the
 	/// channel (its subscribers drain, then see closed). Always false for
 	/// in-process channels.
 	bool abandoned() const noexcept
 	{
-		return photon_channel_abandoned(ch_) != 0;
+		return photon_channel_abandoned(this->get()) != 0;
 	}
 	/// Shared channels: tracker entries of dead consumer processes freed
 	/// so that a bounded channel's publisher went on.
 	std::uint64_t reclaimed() const noexcept
 	{
-		return photon_channel_reclaimed(ch_);
-	}
-
-	/// Drops this reference (open handles keep the channel alive).
-	void reset() noexcept
-	{
-		photon_channel_release(std::exchange(ch_, nullptr));
-	}
-	/// True unless empty.
-	explicit operator bool() const noexcept
-	{
-		return ch_ != nullptr;
-	}
-	/// The C channel; this object keeps its reference.
-	photon_channel *get() const noexcept
-	{
-		return ch_;
+		return photon_channel_reclaimed(this->get());
 	}
 
       private:
-	explicit channel(photon_channel *c) noexcept : ch_(c)
+	explicit channel(photon_channel *c) noexcept : owner_type(c)
 	{
 	}
-	photon_channel *ch_ = nullptr;
 };
 
 /// A typed bus topic: its name and the type name every side must give,
